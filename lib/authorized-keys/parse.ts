@@ -1,0 +1,244 @@
+import { createHash } from "node:crypto";
+import { AuthorizedKeysTooLargeError } from "./errors.ts";
+import { advancePastOptions, type KeyOption, looksLikeOptions, parseOptions } from "./options.ts";
+
+/** Largest authorized_keys file accepted, in bytes. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+/** Largest single line accepted, in bytes, not counting its "\n". */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+/** Why a line is `unparseable`. */
+export type UnparseableReason =
+  /** An options value opens a double quote that never closes. */
+  | "unclosed-quote"
+  /** The options are ones OpenSSH refuses (unknown name, bad value, repeated clause). */
+  | "bad-options"
+  /** The key data is not strict base64 or does not start with a key type. */
+  | "bad-key-data"
+  /** No key type followed by key data was found. */
+  | "missing-key"
+  /** The declared key type differs from the blob's; sshd ignores such a line. */
+  | "type-mismatch"
+  /** The declared type differs from the blob's but is a name sshd may accept for it. */
+  | "ambiguous-type"
+  /** The line holds a NUL byte, where OpenSSH's C strings would stop reading. */
+  | "nul-byte";
+
+/** A line that authorizes a key, with or without options. */
+export interface ParsedKeyLine {
+  kind: "key";
+  /** Options in file order; empty when the line has none. */
+  options: KeyOption[];
+  /** True when `cert-authority` is among the options: the key then signs certificates only. */
+  certAuthority: boolean;
+  /** Key type as written, equal to the type embedded in `blob`. */
+  algorithm: string;
+  /** Decoded key blob. */
+  blob: Buffer;
+  /** Everything after the key data, leading blanks dropped (latin1). */
+  comment: string;
+}
+
+/** What one authorized_keys line is, as sshd would read it. */
+export type ParsedLine =
+  | { kind: "blank" }
+  | { kind: "comment" }
+  | ParsedKeyLine
+  | { kind: "unparseable"; reason: UnparseableReason; detail: string };
+
+/** One line of a file, with its exact bytes. */
+export interface AuthorizedKeysLine {
+  /** 1-based. */
+  lineNumber: number;
+  /** The line's bytes including its "\n" (absent on an unterminated last line). */
+  raw: Buffer;
+  /** The line without its "\n", one character per byte (latin1); a CRLF "\r" stays. */
+  text: string;
+  parsed: ParsedLine;
+}
+
+type KeyRead =
+  | { ok: true; algorithm: string; blob: Buffer; comment: string }
+  | { ok: false; reason: UnparseableReason; detail: string };
+
+const isSpaceOrTab = (c: string | undefined): boolean => c === " " || c === "\t";
+
+function skipSpaceOrTab(s: string, from: number): number {
+  let i = from;
+  while (isSpaceOrTab(s[i])) i++;
+  return i;
+}
+
+function indexOfSpaceOrTab(s: string, from: number): number {
+  for (let i = from; i < s.length; i++) if (isSpaceOrTab(s[i])) return i;
+  return -1;
+}
+
+/**
+ * Decodes base64 the way OpenSSH's b64_pton does: whitespace inside is skipped, padding is
+ * required and the unused trailing bits must be zero, so exactly one spelling per blob.
+ */
+export function decodeBase64Strict(text: string): Buffer | undefined {
+  const compact = text.replace(/[\t\n\v\f\r ]/g, "");
+  if (compact.length === 0 || compact.length % 4 !== 0) return undefined;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return undefined;
+  const decoded = Buffer.from(compact, "base64");
+  return decoded.toString("base64") === compact ? decoded : undefined;
+}
+
+/** The key type embedded in an SSH public key blob (its first SSH string), if well formed. */
+export function blobKeyType(blob: Buffer): string | undefined {
+  if (blob.length < 4) return undefined;
+  const length = blob.readUInt32BE(0);
+  if (length === 0 || length > blob.length - 4) return undefined;
+  return blob.toString("latin1", 4, 4 + length);
+}
+
+/** OpenSSH-style `SHA256:` fingerprint of a key blob. */
+export function fingerprint(blob: Buffer): string {
+  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+
+// Besides the exact type name, OpenSSH's sshkey_type_from_name accepts case-insensitive
+// short names ("ED25519") and the RSA signature names. A line declaring one of these is
+// not ours to judge, so it is reported rather than silently skipped.
+const TYPE_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  "ssh-rsa": ["rsa", "rsa-sha2-256", "rsa-sha2-512"],
+  "ssh-dss": ["dsa"],
+  "ssh-ed25519": ["ed25519"],
+  "ecdsa-sha2-nistp256": ["ecdsa"],
+  "ecdsa-sha2-nistp384": ["ecdsa"],
+  "ecdsa-sha2-nistp521": ["ecdsa"],
+  "sk-ecdsa-sha2-nistp256@openssh.com": ["ecdsa-sk"],
+  "sk-ssh-ed25519@openssh.com": ["ed25519-sk"],
+  "ssh-xmss@openssh.com": ["xmss"],
+};
+
+function sshdMayAccept(declared: string, embedded: string): boolean {
+  const lower = declared.toLowerCase();
+  return lower === embedded.toLowerCase() || (TYPE_ALIASES[embedded]?.includes(lower) ?? false);
+}
+
+// sshkey_read: a type token, blanks, a base64 token, then the comment.
+function readKey(s: string): KeyRead {
+  const typeEnd = indexOfSpaceOrTab(s, 0);
+  if (typeEnd <= 0) return { ok: false, reason: "missing-key", detail: "no key data after type" };
+  const algorithm = s.slice(0, typeEnd);
+  const dataStart = skipSpaceOrTab(s, typeEnd);
+  if (dataStart >= s.length) {
+    return { ok: false, reason: "missing-key", detail: "no key data after type" };
+  }
+  const dataEnd = indexOfSpaceOrTab(s, dataStart);
+  const data = s.slice(dataStart, dataEnd === -1 ? s.length : dataEnd);
+  const blob = decodeBase64Strict(data);
+  if (blob === undefined) {
+    return { ok: false, reason: "bad-key-data", detail: "key data is not valid base64" };
+  }
+  const embedded = blobKeyType(blob);
+  if (embedded === undefined) {
+    return { ok: false, reason: "bad-key-data", detail: "key data does not start with a key type" };
+  }
+  if (embedded !== algorithm) {
+    const reason = sshdMayAccept(algorithm, embedded) ? "ambiguous-type" : "type-mismatch";
+    return {
+      ok: false,
+      reason,
+      detail: `line declares ${JSON.stringify(algorithm)} but the key is ${JSON.stringify(embedded)}`,
+    };
+  }
+  const comment = dataEnd === -1 ? "" : s.slice(skipSpaceOrTab(s, dataEnd));
+  return { ok: true, algorithm, blob, comment };
+}
+
+function keyLine(read: KeyRead & { ok: true }, options: KeyOption[], ca: boolean): ParsedKeyLine {
+  return {
+    kind: "key",
+    options,
+    certAuthority: ca,
+    algorithm: read.algorithm,
+    blob: read.blob,
+    comment: read.comment,
+  };
+}
+
+/**
+ * Parses one authorized_keys line the way sshd reads it (auth2-pubkeyfile.c): skip leading
+ * blanks; try the line as a bare key; failing that, treat the first field as options and
+ * read the key after it.
+ *
+ * @param line - the line without its "\n", one character per byte (decode with latin1). A
+ *   trailing "\r" (CRLF file) is ignored.
+ */
+export function parseAuthorizedKeysLine(line: string): ParsedLine {
+  const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+  if (text.includes("\0")) {
+    return { kind: "unparseable", reason: "nul-byte", detail: "the line contains a NUL byte" };
+  }
+  const rest = text.slice(skipSpaceOrTab(text, 0));
+  if (/^[\t\n\v\f\r ]*$/.test(rest)) return { kind: "blank" };
+  if (rest.startsWith("#")) return { kind: "comment" };
+
+  const bare = readKey(rest);
+  if (bare.ok) return keyLine(bare, [], false);
+
+  const optionsEnd = advancePastOptions(rest);
+  if (optionsEnd === undefined) {
+    return {
+      kind: "unparseable",
+      reason: "unclosed-quote",
+      detail: "a double quote in the options is never closed",
+    };
+  }
+  const afterOptions = readKey(rest.slice(skipSpaceOrTab(rest, optionsEnd)));
+  if (afterOptions.ok) {
+    const options = parseOptions(rest);
+    if (options.ok) return keyLine(afterOptions, options.options, options.certAuthority);
+    return { kind: "unparseable", reason: "bad-options", detail: options.error };
+  }
+
+  // Both readings failed; report the one the author most likely meant.
+  const firstField = rest.slice(0, optionsEnd);
+  const meantOptions =
+    bare.reason !== "type-mismatch" &&
+    bare.reason !== "ambiguous-type" &&
+    looksLikeOptions(firstField);
+  const failure = meantOptions ? afterOptions : bare;
+  return { kind: "unparseable", reason: failure.reason, detail: failure.detail };
+}
+
+/**
+ * Splits a file into lines on "\n" and parses each one.
+ *
+ * @throws {@link AuthorizedKeysTooLargeError} when the file is over {@link MAX_FILE_BYTES}
+ *   or a line is over {@link MAX_LINE_BYTES}.
+ */
+export function parseAuthorizedKeys(current: Buffer): AuthorizedKeysLine[] {
+  if (current.length > MAX_FILE_BYTES) {
+    throw new AuthorizedKeysTooLargeError("file", current.length, MAX_FILE_BYTES);
+  }
+  const lines: AuthorizedKeysLine[] = [];
+  let start = 0;
+  while (start < current.length) {
+    const newline = current.indexOf(0x0a, start);
+    const contentEnd = newline === -1 ? current.length : newline;
+    const end = newline === -1 ? current.length : newline + 1;
+    const lineNumber = lines.length + 1;
+    if (contentEnd - start > MAX_LINE_BYTES) {
+      throw new AuthorizedKeysTooLargeError(
+        "line",
+        contentEnd - start,
+        MAX_LINE_BYTES,
+        lineNumber,
+      );
+    }
+    const text = current.toString("latin1", start, contentEnd);
+    lines.push({
+      lineNumber,
+      raw: current.subarray(start, end),
+      text,
+      parsed: parseAuthorizedKeysLine(text),
+    });
+    start = end;
+  }
+  return lines;
+}

@@ -1,0 +1,205 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer, connect as tcpConnect } from "node:net";
+import { mkdtemp, readFile, rm, writeFile, mkdir, chown, chmod } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DeviceTarget } from "../../lib/replace/heal-device.ts";
+import { POOL_SIZE, POOL_SLOTS, poolUser, run, SSHD, TEST_ROOT } from "./system.ts";
+
+/** A free TCP port on loopback (the tiny race with sshd's bind is retried by the caller). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+async function waitForPort(port: number, deadlineMs: number): Promise<boolean> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = tcpConnect({ host: "127.0.0.1", port });
+      socket.once("data", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+      socket.setTimeout(1000, () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+async function hostKeyFingerprint(pubPath: string): Promise<string> {
+  const { stdout } = await run("ssh-keygen", ["-lf", pubPath]);
+  const fp = stdout.split(" ")[1];
+  if (!fp) throw new Error(`ssh-keygen -lf ${pubPath} printed ${stdout}`);
+  return fp;
+}
+
+/** One simulated device: its own user, home, host key, sshd process and port on loopback. */
+export class TestDevice {
+  readonly id: string;
+  readonly user: string;
+  readonly home: string;
+  readonly dir: string;
+  readonly host = "127.0.0.1";
+  port = 0;
+  hostKeyFingerprint = "";
+  #sshd: ChildProcess | undefined;
+
+  constructor(id: string, user: string, dir: string) {
+    this.id = id;
+    this.user = user;
+    this.home = join(TEST_ROOT, "home", user);
+    this.dir = dir;
+  }
+
+  get authorizedKeysFile(): string {
+    return join(this.home, ".ssh", "authorized_keys");
+  }
+
+  get logFile(): string {
+    return join(this.dir, "sshd.log");
+  }
+
+  target(overrides: Partial<DeviceTarget> = {}): DeviceTarget {
+    return {
+      id: this.id,
+      host: this.host,
+      port: this.port,
+      adminUser: this.user,
+      hostKeyFingerprint: this.hostKeyFingerprint,
+      ...overrides,
+    };
+  }
+
+  /** A fresh home: 0755 home, 0700 ~/.ssh, authorized_keys 0600 with `content`. */
+  async resetHome(content?: string | Buffer): Promise<void> {
+    await rm(this.home, { recursive: true, force: true });
+    await mkdir(join(this.home, ".ssh"), { recursive: true });
+    await chmod(this.home, 0o755);
+    await chmod(join(this.home, ".ssh"), 0o700);
+    if (content !== undefined) await this.writeAuthorizedKeys(content);
+    await run("chown", ["-R", `${this.user}:${this.user}`, this.home]);
+  }
+
+  async readAuthorizedKeys(): Promise<Buffer> {
+    return readFile(this.authorizedKeysFile);
+  }
+
+  async writeAuthorizedKeys(content: string | Buffer): Promise<void> {
+    await writeFile(this.authorizedKeysFile, content, { mode: 0o600 });
+    const { stdout } = await run("id", ["-u", this.user]);
+    const uid = Number(stdout.trim());
+    await chown(this.authorizedKeysFile, uid, uid).catch(async () => {
+      await run("chown", [`${this.user}:`, this.authorizedKeysFile]);
+    });
+  }
+
+  async newHostKey(): Promise<void> {
+    const key = join(this.dir, "ssh_host_ed25519_key");
+    await rm(key, { force: true });
+    await rm(`${key}.pub`, { force: true });
+    await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+    this.hostKeyFingerprint = await hostKeyFingerprint(`${key}.pub`);
+  }
+
+  async start(): Promise<void> {
+    for (let tries = 0; tries < 5; tries++) {
+      if (!this.port || tries > 0) this.port = await freePort();
+      const config = join(this.dir, "sshd_config");
+      await writeFile(
+        config,
+        [
+          `Port ${this.port}`,
+          "ListenAddress 127.0.0.1",
+          `HostKey ${join(this.dir, "ssh_host_ed25519_key")}`,
+          `PidFile ${join(this.dir, "sshd.pid")}`,
+          "UsePAM no",
+          "PasswordAuthentication yes",
+          "KbdInteractiveAuthentication no",
+          "PubkeyAuthentication yes",
+          "StrictModes yes",
+          "AuthorizedKeysFile .ssh/authorized_keys",
+          "AllowUsers kh_*",
+          "MaxStartups 200:30:400",
+          "LogLevel DEBUG1",
+          "",
+        ].join("\n"),
+      );
+      const child = spawn(SSHD, ["-D", "-f", config, "-E", this.logFile], { stdio: "ignore" });
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      const up = await Promise.race([
+        waitForPort(this.port, 5000),
+        exited.then(() => false),
+      ]);
+      if (up) {
+        this.#sshd = child;
+        return;
+      }
+      child.kill("SIGKILL");
+    }
+    throw new Error(`sshd for ${this.id} did not start; see ${this.logFile}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#sshd;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    await exited;
+    this.#sshd = undefined;
+  }
+
+  async sshdLog(): Promise<string> {
+    return existsSync(this.logFile) ? readFile(this.logFile, "utf8") : "";
+  }
+
+  async clearLog(): Promise<void> {
+    await writeFile(this.logFile, "");
+  }
+}
+
+export interface Fleet {
+  devices: TestDevice[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` devices on loopback, each a real OpenSSH sshd with its own user (from this
+ * worker's slot of the pool made by global-setup), home and host key.
+ */
+export async function startFleet(count: number): Promise<Fleet> {
+  const slot = Number(process.env.VITEST_POOL_ID ?? "1");
+  if (!(slot >= 1 && slot <= POOL_SLOTS) || count > POOL_SIZE) {
+    throw new Error(`fleet slot ${slot} or size ${count} outside the user pool`);
+  }
+  const base = await mkdtemp(join(tmpdir(), "keyheal-fleet-"));
+  const devices: TestDevice[] = [];
+  for (let i = 0; i < count; i++) {
+    const dir = join(base, `device-${i}`);
+    await mkdir(dir);
+    const device = new TestDevice(`dev-${i}`, poolUser(slot, i), dir);
+    await device.newHostKey();
+    await device.resetHome();
+    await device.start();
+    devices.push(device);
+  }
+  return {
+    devices,
+    async stop() {
+      await Promise.all(devices.map((d) => d.stop()));
+      for (const d of devices) await run("chattr", ["-R", "-i", d.home]).catch(() => {});
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}

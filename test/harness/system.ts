@@ -1,0 +1,40 @@
+import { execFile, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { promisify } from "node:util";
+
+export const run = promisify(execFile);
+export const SSHD = "/usr/sbin/sshd";
+/** Homes of the test users; its parents are root-owned 0755, as StrictModes requires. */
+export const TEST_ROOT = "/var/lib/keyheal-test";
+export const OPS_USER = "kh_ops";
+export const POOL_SLOTS = 4;
+export const POOL_SIZE = 10;
+
+/** Stops with a message naming what to install when this machine cannot run the device tests. */
+export function requireDeviceTestHost(): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      "The device tests start real sshd processes and create test users: run them as root (CI does, through `bash .ci/run`).",
+    );
+  }
+  for (const [bin, pkg] of [
+    [SSHD, "openssh-server"],
+    ["/usr/bin/ssh-keygen", "openssh-client"],
+    ["/usr/bin/sudo", "sudo"],
+    ["/usr/sbin/useradd", "passwd"],
+  ] as const) {
+    if (!existsSync(bin)) {
+      throw new Error(
+        `${bin} is missing: install it with \`apt-get install -y ${pkg}\` (or run \`bash .ci/run\`, which installs everything the tests need).`,
+      );
+    }
+  }
+}
+
+export function poolUser(slot: number, index: number): string {
+  return `kh_t${slot}_${index}`;
+}
+
+export function userExists(name: string): boolean {
+  return spawnSync("id", ["-u", name]).status === 0;
+}

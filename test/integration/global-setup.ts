@@ -1,0 +1,46 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import type { TestProject } from "vitest/node";
+import {
+  OPS_USER,
+  POOL_SIZE,
+  POOL_SLOTS,
+  poolUser,
+  requireDeviceTestHost,
+  run,
+  TEST_ROOT,
+  userExists,
+} from "../harness/system.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    devicePassword: string;
+  }
+}
+
+/**
+ * Prepares the machine for the device tests: a pool of users (one per simulated device, a slot of
+ * them per test worker), each with a password known only to this run, and an operator user that
+ * may sudo with its password.
+ */
+export default async function setup(project: TestProject) {
+  requireDeviceTestHost();
+  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  mkdirSync(`${TEST_ROOT}/home`, { recursive: true, mode: 0o755 });
+  const users = [OPS_USER];
+  for (let slot = 1; slot <= POOL_SLOTS; slot++) {
+    for (let i = 0; i < POOL_SIZE; i++) users.push(poolUser(slot, i));
+  }
+  for (const user of users) {
+    if (!userExists(user)) {
+      await run("useradd", ["-M", "-d", `${TEST_ROOT}/home/${user}`, "-s", "/bin/sh", user]);
+    }
+  }
+  const password = randomBytes(12).toString("base64url");
+  const chpasswd = run("chpasswd");
+  chpasswd.child.stdin?.end(users.map((u) => `${u}:${password}\n`).join(""));
+  await chpasswd;
+  await writeFile(`/etc/sudoers.d/${OPS_USER}`, `${OPS_USER} ALL=(ALL) ALL\n`, { mode: 0o440 });
+  project.provide("devicePassword", password);
+}
