@@ -77,9 +77,7 @@ export function advancePastOptions(line: string): number | undefined {
 export function looksLikeOptions(token: string): boolean {
   if (/[=",]/.test(token)) return true;
   const lower = token.toLowerCase();
-  return FLAGS.some(
-    ([name, negatable]) => lower === name || (negatable && lower === `no-${name}`),
-  );
+  return FLAGS.some(([name, negatable]) => lower === name || (negatable && lower === `no-${name}`));
 }
 
 function matchFlag(s: string, at: number): { name: string; next: number } | undefined {

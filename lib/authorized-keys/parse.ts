@@ -63,6 +63,13 @@ type KeyRead =
 
 const isSpaceOrTab = (c: string | undefined): boolean => c === " " || c === "\t";
 
+const KEY_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/;
+
+/** Whether `name` has the shape of an SSH key type name ("ssh-ed25519", "sk-...@openssh.com"). */
+export function isKeyTypeName(name: string): boolean {
+  return KEY_TYPE_NAME.test(name);
+}
+
 function skipSpaceOrTab(s: string, from: number): number {
   let i = from;
   while (isSpaceOrTab(s[i])) i++;
@@ -124,6 +131,15 @@ function readKey(s: string): KeyRead {
   const typeEnd = indexOfSpaceOrTab(s, 0);
   if (typeEnd <= 0) return { ok: false, reason: "missing-key", detail: "no key data after type" };
   const algorithm = s.slice(0, typeEnd);
+  // Without this, "no-pty,,ssh-ed25519 AAAA..." would pass for a mere type mismatch,
+  // which is the one failure trusted to be harmless.
+  if (!isKeyTypeName(algorithm)) {
+    return {
+      ok: false,
+      reason: "missing-key",
+      detail: `${JSON.stringify(algorithm.slice(0, 40))} is not a key type`,
+    };
+  }
   const dataStart = skipSpaceOrTab(s, typeEnd);
   if (dataStart >= s.length) {
     return { ok: false, reason: "missing-key", detail: "no key data after type" };
@@ -224,12 +240,7 @@ export function parseAuthorizedKeys(current: Buffer): AuthorizedKeysLine[] {
     const end = newline === -1 ? current.length : newline + 1;
     const lineNumber = lines.length + 1;
     if (contentEnd - start > MAX_LINE_BYTES) {
-      throw new AuthorizedKeysTooLargeError(
-        "line",
-        contentEnd - start,
-        MAX_LINE_BYTES,
-        lineNumber,
-      );
+      throw new AuthorizedKeysTooLargeError("line", contentEnd - start, MAX_LINE_BYTES, lineNumber);
     }
     const text = current.toString("latin1", start, contentEnd);
     lines.push({

@@ -186,8 +186,11 @@ describe("file faults", () => {
   });
 
   it("a group-writable home makes StrictModes refuse the new key: rolled back, SSH_CONFIG_MODIFIED", async () => {
-    const { chmod } = await import("node:fs/promises");
+    const { chmod, chown } = await import("node:fs/promises");
     const password = inject("devicePassword");
+    // Debian's sshd accepts a home writable by the user's own private group; a shared group is not.
+    const { uid } = await (await import("node:fs/promises")).stat(device.home);
+    await chown(device.home, uid, 0);
     await chmod(device.home, 0o775);
     const before = await device.readAuthorizedKeys();
     const failure = await failureOf(
