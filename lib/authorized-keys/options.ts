@@ -1,10 +1,12 @@
 /**
  * The authorized_keys options grammar, following OpenSSH's `sshkey_advance_past_options`
  * (sshkey.c) and `sshauthopt_parse` with its helpers `opt_flag`, `opt_match` and
- * `opt_dequote` (auth-options.c, misc.c). Where OpenSSH's verdict depends on the host
- * (service names in `permitopen`, `from` patterns) this parser is stricter or silent,
- * never more lenient: a line it rejects is only ever reported or left alone, so being
- * stricter cannot lock anyone out.
+ * `opt_dequote` (auth-options.c, misc.c).
+ *
+ * Where in doubt this parser refuses: a refused line is left alone, or reported when it
+ * holds a key to remove, so refusing too much cannot lock anyone out. It refuses service
+ * names in `permitopen` (OpenSSH may resolve them). It does not judge what only sshd can
+ * judge at login time: whether a `from` pattern matches or an `expiry-time` has passed.
  */
 
 /** One option of an authorized_keys line. */
@@ -59,18 +61,20 @@ function startsWithIgnoreCase(s: string, at: number, prefix: string): boolean {
 }
 
 /**
- * Index just past the options field that starts at `line[0]` (the first unquoted space or
- * tab), or `undefined` when a double quote is left open. Like OpenSSH, `\"` never opens or
+ * Where the options field that starts at `line[0]` ends (the first unquoted space or tab),
+ * or where the double quote that is never closed opens. Like OpenSSH, `\"` never opens or
  * closes a quote.
  */
-export function advancePastOptions(line: string): number | undefined {
-  let quoted = false;
+export function advancePastOptions(
+  line: string,
+): { ok: true; end: number } | { ok: false; openQuote: number } {
+  let openQuote = -1;
   let i = 0;
-  for (; i < line.length && (quoted || !isSpaceOrTab(line[i])); i++) {
+  for (; i < line.length && (openQuote !== -1 || !isSpaceOrTab(line[i])); i++) {
     if (line[i] === "\\" && line[i + 1] === '"') i++;
-    else if (line[i] === '"') quoted = !quoted;
+    else if (line[i] === '"') openQuote = openQuote === -1 ? i : -1;
   }
-  return i >= line.length && quoted ? undefined : i;
+  return openQuote === -1 ? { ok: true, end: i } : { ok: false, openQuote };
 }
 
 /** True when `token` reads as options (a `name=` or quote, a comma, or a known flag). */
@@ -235,6 +239,11 @@ export function parseOptions(line: string): OptionsResult {
     }
     p++;
     if (p >= line.length) return fail("unexpected end of options");
+  }
+  // Not a syntax rule but auth_authorise_keyopts': sshd refuses such a line outright, so
+  // it must not pass for an authorized key.
+  if (seen.has("principals") && !certAuthority) {
+    return fail("principals without cert-authority, which sshd refuses");
   }
   return { ok: true, options, certAuthority };
 }

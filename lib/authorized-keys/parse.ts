@@ -59,16 +59,15 @@ export interface AuthorizedKeysLine {
 
 type KeyRead =
   | { ok: true; algorithm: string; blob: Buffer; comment: string }
-  | { ok: false; reason: UnparseableReason; detail: string };
+  | {
+      ok: false;
+      reason: UnparseableReason;
+      detail: string;
+      /** True when the failure is that the first field is not a key type at all. */
+      noType: boolean;
+    };
 
 const isSpaceOrTab = (c: string | undefined): boolean => c === " " || c === "\t";
-
-const KEY_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/;
-
-/** Whether `name` has the shape of an SSH key type name ("ssh-ed25519", "sk-...@openssh.com"). */
-export function isKeyTypeName(name: string): boolean {
-  return KEY_TYPE_NAME.test(name);
-}
 
 function skipSpaceOrTab(s: string, from: number): number {
   let i = from;
@@ -79,6 +78,42 @@ function skipSpaceOrTab(s: string, from: number): number {
 function indexOfSpaceOrTab(s: string, from: number): number {
   for (let i = from; i < s.length; i++) if (isSpaceOrTab(s[i])) return i;
   return -1;
+}
+
+const KEY_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/;
+
+// Besides the exact type name, OpenSSH's sshkey_type_from_name accepts case-insensitive
+// short names ("ED25519") and signature-only names ("rsa-sha2-256"). A line declaring one of these for
+// another type's blob is not ours to judge, so it is reported rather than silently skipped.
+const TYPE_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  "ssh-rsa": ["rsa", "rsa-sha2-256", "rsa-sha2-512"],
+  "ssh-dss": ["dsa"],
+  "ssh-ed25519": ["ed25519"],
+  "ecdsa-sha2-nistp256": ["ecdsa"],
+  "ecdsa-sha2-nistp384": ["ecdsa"],
+  "ecdsa-sha2-nistp521": ["ecdsa"],
+  "sk-ecdsa-sha2-nistp256@openssh.com": ["ecdsa-sk", "webauthn-sk-ecdsa-sha2-nistp256@openssh.com"],
+  "ssh-rsa-cert-v01@openssh.com": [
+    "rsa-sha2-256-cert-v01@openssh.com",
+    "rsa-sha2-512-cert-v01@openssh.com",
+  ],
+  "sk-ssh-ed25519@openssh.com": ["ed25519-sk"],
+  "ssh-xmss@openssh.com": ["xmss"],
+};
+const SHORT_NAMES = new Set(Object.values(TYPE_ALIASES).flat());
+
+/**
+ * Whether `name` has the shape of an SSH key type name ("ssh-ed25519", "sk-...@openssh.com",
+ * or a short name such as "ED25519"). Full names have a dash, which base64 never does, so
+ * key data is not taken for a type.
+ */
+export function isKeyTypeName(name: string): boolean {
+  return KEY_TYPE_NAME.test(name) && (name.includes("-") || SHORT_NAMES.has(name.toLowerCase()));
+}
+
+function sshdMayAccept(declared: string, embedded: string): boolean {
+  const lower = declared.toLowerCase();
+  return lower === embedded.toLowerCase() || (TYPE_ALIASES[embedded]?.includes(lower) ?? false);
 }
 
 /**
@@ -106,61 +141,36 @@ export function fingerprint(blob: Buffer): string {
   return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
 
-// Besides the exact type name, OpenSSH's sshkey_type_from_name accepts case-insensitive
-// short names ("ED25519") and the RSA signature names. A line declaring one of these is
-// not ours to judge, so it is reported rather than silently skipped.
-const TYPE_ALIASES: Readonly<Record<string, readonly string[]>> = {
-  "ssh-rsa": ["rsa", "rsa-sha2-256", "rsa-sha2-512"],
-  "ssh-dss": ["dsa"],
-  "ssh-ed25519": ["ed25519"],
-  "ecdsa-sha2-nistp256": ["ecdsa"],
-  "ecdsa-sha2-nistp384": ["ecdsa"],
-  "ecdsa-sha2-nistp521": ["ecdsa"],
-  "sk-ecdsa-sha2-nistp256@openssh.com": ["ecdsa-sk"],
-  "sk-ssh-ed25519@openssh.com": ["ed25519-sk"],
-  "ssh-xmss@openssh.com": ["xmss"],
-};
-
-function sshdMayAccept(declared: string, embedded: string): boolean {
-  const lower = declared.toLowerCase();
-  return lower === embedded.toLowerCase() || (TYPE_ALIASES[embedded]?.includes(lower) ?? false);
-}
-
 // sshkey_read: a type token, blanks, a base64 token, then the comment.
 function readKey(s: string): KeyRead {
+  const fail = (reason: UnparseableReason, detail: string, noType = false): KeyRead => ({
+    ok: false,
+    reason,
+    detail,
+    noType,
+  });
   const typeEnd = indexOfSpaceOrTab(s, 0);
-  if (typeEnd <= 0) return { ok: false, reason: "missing-key", detail: "no key data after type" };
-  const algorithm = s.slice(0, typeEnd);
-  // Without this, "no-pty,,ssh-ed25519 AAAA..." would pass for a mere type mismatch,
+  const algorithm = s.slice(0, typeEnd === -1 ? s.length : typeEnd);
+  // Without this, "no-pty,ssh-ed25519 AAAA..." would pass for a mere type mismatch,
   // which is the one failure trusted to be harmless.
   if (!isKeyTypeName(algorithm)) {
-    return {
-      ok: false,
-      reason: "missing-key",
-      detail: `${JSON.stringify(algorithm.slice(0, 40))} is not a key type`,
-    };
+    return fail("missing-key", `${JSON.stringify(algorithm.slice(0, 40))} is not a key type`, true);
   }
-  const dataStart = skipSpaceOrTab(s, typeEnd);
-  if (dataStart >= s.length) {
-    return { ok: false, reason: "missing-key", detail: "no key data after type" };
-  }
+  const dataStart = typeEnd === -1 ? s.length : skipSpaceOrTab(s, typeEnd);
+  if (dataStart >= s.length) return fail("missing-key", "no key data after the key type");
   const dataEnd = indexOfSpaceOrTab(s, dataStart);
   const data = s.slice(dataStart, dataEnd === -1 ? s.length : dataEnd);
   const blob = decodeBase64Strict(data);
-  if (blob === undefined) {
-    return { ok: false, reason: "bad-key-data", detail: "key data is not valid base64" };
-  }
+  if (blob === undefined) return fail("bad-key-data", "the key data is not valid base64");
   const embedded = blobKeyType(blob);
   if (embedded === undefined) {
-    return { ok: false, reason: "bad-key-data", detail: "key data does not start with a key type" };
+    return fail("bad-key-data", "the key data does not start with a key type");
   }
   if (embedded !== algorithm) {
-    const reason = sshdMayAccept(algorithm, embedded) ? "ambiguous-type" : "type-mismatch";
-    return {
-      ok: false,
-      reason,
-      detail: `line declares ${JSON.stringify(algorithm)} but the key is ${JSON.stringify(embedded)}`,
-    };
+    return fail(
+      sshdMayAccept(algorithm, embedded) ? "ambiguous-type" : "type-mismatch",
+      `the line declares ${JSON.stringify(algorithm)} but the key is ${JSON.stringify(embedded)}`,
+    );
   }
   const comment = dataEnd === -1 ? "" : s.slice(skipSpaceOrTab(s, dataEnd));
   return { ok: true, algorithm, blob, comment };
@@ -190,21 +200,23 @@ export function parseAuthorizedKeysLine(line: string): ParsedLine {
   if (text.includes("\0")) {
     return { kind: "unparseable", reason: "nul-byte", detail: "the line contains a NUL byte" };
   }
-  const rest = text.slice(skipSpaceOrTab(text, 0));
+  const indent = skipSpaceOrTab(text, 0);
+  const rest = text.slice(indent);
   if (/^[\t\n\v\f\r ]*$/.test(rest)) return { kind: "blank" };
   if (rest.startsWith("#")) return { kind: "comment" };
 
   const bare = readKey(rest);
   if (bare.ok) return keyLine(bare, [], false);
 
-  const optionsEnd = advancePastOptions(rest);
-  if (optionsEnd === undefined) {
+  const optionsField = advancePastOptions(rest);
+  if (!optionsField.ok) {
     return {
       kind: "unparseable",
       reason: "unclosed-quote",
-      detail: "a double quote in the options is never closed",
+      detail: `the double quote at column ${indent + optionsField.openQuote + 1} is never closed`,
     };
   }
+  const optionsEnd = optionsField.end;
   const afterOptions = readKey(rest.slice(skipSpaceOrTab(rest, optionsEnd)));
   if (afterOptions.ok) {
     const options = parseOptions(rest);
@@ -213,13 +225,14 @@ export function parseAuthorizedKeysLine(line: string): ParsedLine {
   }
 
   // Both readings failed; report the one the author most likely meant.
-  const firstField = rest.slice(0, optionsEnd);
-  const meantOptions =
-    bare.reason !== "type-mismatch" &&
-    bare.reason !== "ambiguous-type" &&
-    looksLikeOptions(firstField);
-  const failure = meantOptions ? afterOptions : bare;
-  return { kind: "unparseable", reason: failure.reason, detail: failure.detail };
+  if (bare.reason === "type-mismatch" || bare.reason === "ambiguous-type") return unparseable(bare);
+  if (!looksLikeOptions(rest.slice(0, optionsEnd))) return unparseable(bare);
+  if (!afterOptions.noType) return unparseable(afterOptions);
+  return { kind: "unparseable", reason: "missing-key", detail: "no key type follows the options" };
+}
+
+function unparseable(read: KeyRead & { ok: false }): ParsedLine {
+  return { kind: "unparseable", reason: read.reason, detail: read.detail };
 }
 
 /**

@@ -16,7 +16,8 @@ export const CAUSES = {
     hint: "authorized_keys was modified or a custom key is in use: restore the file, or resolve the conflict by hand with the admin password or your custom key.",
   },
   HOST_KEY_MISMATCH: {
-    summary: "The device presented a host key that differs from the pinned one; no credential was sent.",
+    summary:
+      "The device presented a host key that differs from the pinned one; no credential was sent.",
     hint: "Confirm the device was reinstalled (compare ssh-keyscan with the console), then update its pinned fingerprint; otherwise treat it as an interception attempt.",
   },
   HOST_KEY_NOT_PINNED: {

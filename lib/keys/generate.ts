@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
-import { type EcdsaCurveInfo, ECDSA_CURVES, MAX_GENERATED_RSA_BITS } from "./algorithms.ts";
+import { ECDSA_CURVES, type EcdsaCurveInfo, MAX_GENERATED_RSA_BITS } from "./algorithms.ts";
 import { DsaKeyRefusedError, InvalidKeyOptionsError, RsaKeyTooShortError } from "./errors.ts";
 import { buildKeyPair } from "./keypair.ts";
 import type { GenerateKeyPairOptions, KeyPair } from "./types.ts";

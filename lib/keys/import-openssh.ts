@@ -37,7 +37,7 @@ export function importOpenSshKey(
   }
   // The public half is stored in clear: refuse DSA, short RSA, certificates
   // and unknown types before asking for a passphrase.
-  decodePublicBlob(publicBlob);
+  decodePublicBlob(publicBlob, { expected: "private key" });
 
   const context: DecodeContext = { format: "OpenSSH", encrypted: envelope.cipherName !== "none" };
   if (context.encrypted) {
@@ -56,7 +56,10 @@ export function importOpenSshKey(
   );
   if (parsed instanceof Error) throw classifySsh2Failure(parsed, context);
 
-  const pair = buildKeyPair(toKeyObject(parsed.getPrivatePEM()), comment ?? singleLine(parsed.comment));
+  const pair = buildKeyPair(
+    toKeyObject(parsed.getPrivatePEM()),
+    comment ?? singleLine(parsed.comment),
+  );
   if (!pair.blob.equals(publicBlob)) {
     throw new UnparseableKeyError("its private part does not match its public part");
   }

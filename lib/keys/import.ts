@@ -31,7 +31,10 @@ import type { ImportPrivateKeyOptions, KeyPair } from "./types.ts";
  * @throws {UnsupportedKeyTypeError} e.g. ed448, X25519, secp256k1, certificates, PuTTY PPK.
  * @throws {InvalidKeyOptionsError} `comment` contains a line break.
  */
-export function importPrivateKey(text: string | Buffer, opts: ImportPrivateKeyOptions = {}): KeyPair {
+export function importPrivateKey(
+  text: string | Buffer,
+  opts: ImportPrivateKeyOptions = {},
+): KeyPair {
   const passphrase = opts.passphrase === "" ? undefined : opts.passphrase;
   const normalised = normaliseKeyText(text);
   if (normalised === "") throw new UnparseableKeyError("the input is empty");
@@ -44,7 +47,8 @@ export function importPrivateKey(text: string | Buffer, opts: ImportPrivateKeyOp
   }
   const armor = parseArmor(normalised);
   if (armor.label === OPENSSH_LABEL) return importOpenSshKey(armor, passphrase, opts.comment);
-  if (PEM_PRIVATE_KEY_FORMATS.has(armor.label)) return importPemKey(armor, passphrase, opts.comment);
+  if (PEM_PRIVATE_KEY_FORMATS.has(armor.label))
+    return importPemKey(armor, passphrase, opts.comment);
   switch (armor.label) {
     case "DSA PRIVATE KEY":
       throw new DsaKeyRefusedError();

@@ -20,7 +20,10 @@ export function buildKeyPair(key: KeyObject, comment: string): KeyPair {
     fingerprint: fingerprintOf(material.publicBlob),
     bits: material.bits,
     comment,
-    authorizedKey: comment === "" ? `${material.algorithm} ${encoded}` : `${material.algorithm} ${encoded} ${comment}`,
+    authorizedKey:
+      comment === ""
+        ? `${material.algorithm} ${encoded}`
+        : `${material.algorithm} ${encoded} ${comment}`,
   };
   const privateKeyText = encodeOpenSshPrivateKey({
     publicBlob: material.publicBlob,

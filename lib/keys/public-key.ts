@@ -1,4 +1,4 @@
-import { createPublicKey, type JsonWebKey } from "node:crypto";
+import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { assertRsaBits, assertSupportedSshType, ECDSA_CURVES } from "./algorithms.ts";
 import { looksArmored, normaliseKeyText } from "./armor.ts";
 import { UnparseableKeyError } from "./errors.ts";
@@ -49,39 +49,56 @@ export function parsePublicKey(text: string): PublicKey {
 /**
  * Validates an SSH wire-format public key blob and applies the key policy.
  * With `declaredType`, also checks that the blob holds that key type (a .pub
- * line names its type twice: in clear and inside the blob).
+ * line names its type twice: in clear and inside the blob). `expected` says
+ * what the caller was reading, for the error message.
  */
 export function decodePublicBlob(
   blob: Buffer,
-  options: { declaredType?: string } = {},
+  options: { declaredType?: string; expected?: "private key" | "public key" } = {},
 ): { algorithm: SshKeyAlgorithm; bits: number } {
-  const expected = { expected: "public key" } as const;
+  const expected = { expected: options.expected ?? "public key" } as const;
   const reader = new SshReader(blob);
   let type: string;
   try {
     type = reader.readUtf8();
   } catch (error) {
-    throw new UnparseableKeyError("its key data is not an SSH public key", { ...expected, cause: error });
+    throw new UnparseableKeyError("its public key data is malformed", {
+      ...expected,
+      cause: error,
+    });
   }
   if (options.declaredType !== undefined && options.declaredType !== type) {
-    throw new UnparseableKeyError("the key type named on the line differs from the key data", expected);
+    throw new UnparseableKeyError(
+      "the key type named on the line differs from the key data",
+      expected,
+    );
+  }
+  // Checked before the type is named in any message: it comes from untrusted bytes.
+  if (!/^[A-Za-z0-9@._+-]{1,64}$/.test(type)) {
+    throw new UnparseableKeyError("its key type is not a valid SSH algorithm name", expected);
   }
   assertSupportedSshType(type);
+  let key: KeyObject;
   try {
     const jwk = publicJwk(type, reader);
     reader.expectEnd();
     // createPublicKey rejects points off the curve and malformed numbers.
-    const key = createPublicKey({ key: jwk, format: "jwk" });
-    if (type === "ssh-rsa") {
-      const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-      assertRsaBits(bits);
-      return { algorithm: type, bits };
-    }
-    return { algorithm: type, bits: ECDSA_CURVES.find((c) => c.algorithm === type)?.bits ?? 256 };
+    key = createPublicKey({ key: jwk, format: "jwk" });
   } catch (error) {
-    if (error instanceof UnparseableKeyError || !isDecodeError(error)) throw error;
-    throw new UnparseableKeyError(`its ${type} key data is corrupt`, { ...expected, cause: error });
+    // Only this blob is being decoded here, so any failure means it is not a valid key.
+    throw new UnparseableKeyError(`its ${type} public key data is corrupt`, {
+      ...expected,
+      cause: error,
+    });
   }
+  if (type === "ssh-ed25519") return { algorithm: type, bits: 256 };
+  if (type === "ssh-rsa") {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    assertRsaBits(bits);
+    return { algorithm: type, bits };
+  }
+  const curve = ECDSA_CURVES.find((c) => c.algorithm === type);
+  return { algorithm: type, bits: curve?.bits ?? 0 };
 }
 
 function publicJwk(type: SshKeyAlgorithm, reader: SshReader): JsonWebKey {
@@ -93,6 +110,7 @@ function publicJwk(type: SshKeyAlgorithm, reader: SshReader): JsonWebKey {
   if (type === "ssh-rsa") {
     const e = reader.readMpint();
     const n = reader.readMpint();
+    if (e.length === 0 || n.length === 0) throw new WireFormatError("RSA number is zero");
     return { kty: "RSA", n: n.toString("base64url"), e: e.toString("base64url") };
   }
   const curve = ECDSA_CURVES.find((c) => c.algorithm === type);
@@ -111,12 +129,4 @@ function publicJwk(type: SshKeyAlgorithm, reader: SshReader): JsonWebKey {
     x: point.subarray(1, 1 + size).toString("base64url"),
     y: point.subarray(1 + size).toString("base64url"),
   };
-}
-
-/** Failures that mean "these bytes are not a valid key", as opposed to a policy refusal. */
-function isDecodeError(error: unknown): boolean {
-  if (error instanceof WireFormatError) return true;
-  // node:crypto's JWK import failures carry a code (ERR_CRYPTO_INVALID_JWK, ERR_OSSL_*).
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && (code.startsWith("ERR_CRYPTO_") || code.startsWith("ERR_OSSL_"));
 }

@@ -1,7 +1,7 @@
 /** Recognises inputs that are not private keys, so the refusal can say what was given instead. */
 
 import { certificateRefusal, isCertificateType } from "./algorithms.ts";
-import { UnsupportedKeyTypeError, type KeyError, PublicKeyNotPrivateError } from "./errors.ts";
+import { type KeyError, PublicKeyNotPrivateError, UnsupportedKeyTypeError } from "./errors.ts";
 import { decodeBase64Strict, SshReader, WireFormatError } from "./ssh-wire.ts";
 
 /**
@@ -58,11 +58,15 @@ function blobType(blob: Buffer): string | undefined {
   }
 }
 
+// Names that start an authorized_keys option ("no-pty", "restrict", from="…", …); see sshd(8).
+const AUTHORIZED_KEYS_OPTION =
+  /^(agent-forwarding|cert-authority|command|environment|expiry-time|from|no-[a-z0-9-]+|permit[a-z]+|port-forwarding|principals|pty|restrict|tunnel|user-rc|verify-required|x11-forwarding)(=|,|$)/i;
+
 function describeLine(tokens: string[], typeIndex: number): string {
-  const first = tokens[0] ?? "";
   if (typeIndex === 0) return "an OpenSSH public key line (a .pub file or authorized_keys entry)";
-  // known_hosts: "[@marker] hosts type key"; hashed hosts start with "|1|".
-  const isKnownHosts =
-    first.startsWith("@") || first.startsWith("|1|") || (typeIndex === 1 && !first.includes("="));
-  return isKnownHosts ? "a known_hosts entry" : "an authorized_keys entry with options";
+  // Otherwise something precedes the key: authorized_keys options, or the
+  // host patterns (hashed "|1|…", optionally after an @marker) of known_hosts.
+  return AUTHORIZED_KEYS_OPTION.test(tokens[0] ?? "")
+    ? "an authorized_keys entry with options"
+    : "a known_hosts entry";
 }

@@ -29,7 +29,10 @@ export function sshKeyMaterialOf(key: KeyObject): SshKeyMaterial {
       const seed = jwkBytes(jwk, "d");
       const publicBlob = Buffer.concat([sshString("ssh-ed25519"), sshString(publicKey)]);
       // OpenSSH stores the 64-byte "secret key" form: seed followed by public key.
-      const privateKeyBlob = Buffer.concat([publicBlob, sshString(Buffer.concat([seed, publicKey]))]);
+      const privateKeyBlob = Buffer.concat([
+        publicBlob,
+        sshString(Buffer.concat([seed, publicKey])),
+      ]);
       return { algorithm: "ssh-ed25519", bits: 256, publicBlob, privateKeyBlob };
     }
     case "rsa": {

@@ -1,6 +1,6 @@
 import { editAuthorizedKeys } from "../authorized-keys/index.ts";
 import { classify } from "../failures/classify.ts";
-import { OperationFailedError, type Operation } from "../failures/errors.ts";
+import { type Operation, OperationFailedError } from "../failures/errors.ts";
 import type { KeyPair } from "../keys/types.ts";
 import { AuthRejectedError, type Stage } from "../ssh/errors.ts";
 import {
@@ -158,7 +158,8 @@ export async function healDevice(options: HealOptions): Promise<HealResult> {
     }
   };
 
-  const loginUser = access.mode === "password" ? (access.loginUser ?? device.adminUser) : device.adminUser;
+  const loginUser =
+    access.mode === "password" ? (access.loginUser ?? device.adminUser) : device.adminUser;
   for (const name of new Set([device.adminUser, loginUser])) {
     if (!USERNAME.test(name)) {
       throw new OperationFailedError("USER_CREATE_FAILED", "user-create", "RESOLVE", {
@@ -252,15 +253,29 @@ export async function healDevice(options: HealOptions): Promise<HealResult> {
     if (added.changed) {
       await writeBySwap(ctx, before, added.content, at, step, ["staged", "committed"]);
     }
-    const alreadyProven = !added.changed && heldGeneration === newest.generation && loginUser === device.adminUser;
+    const alreadyProven =
+      !added.changed && heldGeneration === newest.generation && loginUser === device.adminUser;
     if (!alreadyProven) {
       handshakes += 1;
-      await verifyOrRollBack(ctx, pinned, newest, before, added.content, added.changed, options, at);
+      await verifyOrRollBack(
+        ctx,
+        pinned,
+        newest,
+        before,
+        added.content,
+        added.changed,
+        options,
+        at,
+      );
     }
     await step("verified");
 
     // 4: only now remove older generations, and prove the current one again.
-    const mid = await at("prune", () => readAuthorizedKeys(ctx));
+    // No re-read: the bytes are the ones just written (or read), and compare-and-swap refuses the
+    // rename if anyone changed the file since.
+    const mid: Snapshot = added.changed
+      ? { content: added.content, hash: hashOf(added.content), existed: true }
+      : before;
     const pruned = await at("prune", async () =>
       editAuthorizedKeys(mid.content, { present: [newest.key], absent: older }),
     );
@@ -325,7 +340,9 @@ async function verifyOrRollBack(
     await proveLogin(target, newest, options);
   } catch (error) {
     if (!(error instanceof AuthRejectedError) || !wasWritten) {
-      throw new OperationFailedError(classify(error, "verify"), "verify", "VERIFY", { cause: error });
+      throw new OperationFailedError(classify(error, "verify"), "verify", "VERIFY", {
+        cause: error,
+      });
     }
     let rolledBack = false;
     try {

@@ -29,6 +29,11 @@ export const ALGORITHMS = {
     "aes128-ctr",
     "aes256-ctr",
   ],
-  hmac: ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512"],
+  hmac: [
+    "hmac-sha2-256-etm@openssh.com",
+    "hmac-sha2-512-etm@openssh.com",
+    "hmac-sha2-256",
+    "hmac-sha2-512",
+  ],
   compress: ["none"],
 } as const;

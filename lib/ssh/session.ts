@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { connect as tcpConnect, type Socket } from "node:net";
+import { type Socket, connect as tcpConnect } from "node:net";
 import { type AuthenticationType, Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import { ALGORITHMS } from "./algorithms.ts";
 import {
@@ -313,7 +313,11 @@ export async function openSession(options: OpenSessionOptions): Promise<SshSessi
           return next({ type: "publickey", username, key: credential.privateKey });
         }
         // Servers running PAM often take passwords through keyboard-interactive only.
-        if (methodsLeft && !methodsLeft.includes("password") && methodsLeft.includes("keyboard-interactive")) {
+        if (
+          methodsLeft &&
+          !methodsLeft.includes("password") &&
+          methodsLeft.includes("keyboard-interactive")
+        ) {
           return next({
             type: "keyboard-interactive",
             username,

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer, connect as tcpConnect } from "node:net";
-import { mkdtemp, readFile, rm, writeFile, mkdir, chown, chmod } from "node:fs/promises";
 import { existsSync } from "node:fs";
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DeviceTarget } from "../../lib/replace/heal-device.ts";
@@ -138,10 +138,7 @@ export class TestDevice {
       );
       const child = spawn(SSHD, ["-D", "-f", config, "-E", this.logFile], { stdio: "ignore" });
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      const up = await Promise.race([
-        waitForPort(this.port, 5000),
-        exited.then(() => false),
-      ]);
+      const up = await Promise.race([waitForPort(this.port, 5000), exited.then(() => false)]);
       if (up) {
         this.#sshd = child;
         return;

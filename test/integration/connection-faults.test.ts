@@ -64,7 +64,9 @@ describe("connection faults", () => {
   it("a stopped sshd gives CONNECTION_REFUSED", async () => {
     await device.stop();
     try {
-      const failure = await failureOf(healDevice({ device: device.target(), generations: [gen2, gen1] }));
+      const failure = await failureOf(
+        healDevice({ device: device.target(), generations: [gen2, gen1] }),
+      );
       expect(failure.code).toBe("CONNECTION_REFUSED");
     } finally {
       await device.start();
@@ -108,7 +110,9 @@ describe("connection faults", () => {
 
   it("a tampered authorized_keys (no known key left) gives AUTH_REJECTED", async () => {
     await device.resetHome(`${generateKeyPair().authorizedKey}\n`);
-    const failure = await failureOf(healDevice({ device: device.target(), generations: [gen2, gen1] }));
+    const failure = await failureOf(
+      healDevice({ device: device.target(), generations: [gen2, gen1] }),
+    );
     expect(failure).toMatchObject({ code: "AUTH_REJECTED", operation: "DETECT" });
   });
 

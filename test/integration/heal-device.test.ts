@@ -35,7 +35,12 @@ async function logsInWith(device: TestDevice, gen: Generation): Promise<boolean>
       username: device.user,
       hostKeyFingerprint: device.hostKeyFingerprint,
       credentials: [
-        { kind: "publickey", label: "probe", fingerprint: gen.key.fingerprint, privateKey: gen.key.privateKey },
+        {
+          kind: "publickey",
+          label: "probe",
+          fingerprint: gen.key.fingerprint,
+          privateKey: gen.key.privateKey,
+        },
       ],
     });
     session.close();
@@ -71,7 +76,12 @@ describe("healing", () => {
   it("heals a device holding an earlier generation: new key logs in, old is refused, other lines intact", async () => {
     const result = await healDevice({ device: device.target(), generations: rotated });
 
-    expect(result).toMatchObject({ status: "KEY_BASED", heldGeneration: 1, generation: 2, changed: true });
+    expect(result).toMatchObject({
+      status: "KEY_BASED",
+      heldGeneration: 1,
+      generation: 2,
+      changed: true,
+    });
     expect(result.handshakes).toBeLessThanOrEqual(3);
     expect(await logsInWith(device, gen2)).toBe(true);
     expect(await logsInWith(device, gen1)).toBe(false);
@@ -103,7 +113,10 @@ describe("healing", () => {
 
   it("heals with RSA and ECDSA generations (rsa-sha2 signatures)", async () => {
     const rsa: Generation = { generation: 4, key: generateKeyPair({ type: "rsa", bits: 2048 }) };
-    const ecdsa: Generation = { generation: 3, key: generateKeyPair({ type: "ecdsa", curve: "p384" }) };
+    const ecdsa: Generation = {
+      generation: 3,
+      key: generateKeyPair({ type: "ecdsa", curve: "p384" }),
+    };
     await device.resetHome(withGen(ecdsa));
     const result = await healDevice({ device: device.target(), generations: [rsa, ecdsa] });
     expect(result).toMatchObject({ heldGeneration: 3, generation: 4 });
@@ -120,27 +133,32 @@ describe("interrupted writes", () => {
     ["after verify but before the prune", "verified"],
     ["after the prune was staged", "prune-staged"],
   ];
-  it.each(cuts)("a connection killed %s leaves a working file, and the next run converges", async (_label, at) => {
-    const failure = await failureOf(
-      healDevice({
-        device: device.target(),
-        generations: rotated,
-        onStep: (step, control) => {
-          if (step === at) control.kill();
-        },
-      }),
-    );
-    expect(failure.code).toBe("CONNECTION_LOST");
+  it.each(cuts)(
+    "a connection killed %s leaves a working file, and the next run converges",
+    async (_label, at) => {
+      const failure = await failureOf(
+        healDevice({
+          device: device.target(),
+          generations: rotated,
+          onStep: (step, control) => {
+            if (step === at) control.kill();
+          },
+        }),
+      );
+      expect(failure.code).toBe("CONNECTION_LOST");
 
-    const between = (await device.readAuthorizedKeys()).toString("latin1");
-    expect(between.startsWith(UNMANAGED.join(""))).toBe(true);
-    expect((await logsInWith(device, gen1)) || (await logsInWith(device, gen2))).toBe(true);
+      const between = (await device.readAuthorizedKeys()).toString("latin1");
+      expect(between.startsWith(UNMANAGED.join(""))).toBe(true);
+      expect((await logsInWith(device, gen1)) || (await logsInWith(device, gen2))).toBe(true);
 
-    const again = await healDevice({ device: device.target(), generations: rotated });
-    expect(again.generation).toBe(2);
-    expect((await device.readAuthorizedKeys()).toString("latin1")).toBe(withGen(gen2));
-    expect((await readdir(`${device.home}/.ssh`)).filter((f) => f.startsWith(".keyheal-tmp"))).toEqual([]);
-  });
+      const again = await healDevice({ device: device.target(), generations: rotated });
+      expect(again.generation).toBe(2);
+      expect((await device.readAuthorizedKeys()).toString("latin1")).toBe(withGen(gen2));
+      expect(
+        (await readdir(`${device.home}/.ssh`)).filter((f) => f.startsWith(".keyheal-tmp")),
+      ).toEqual([]);
+    },
+  );
 });
 
 describe("file faults", () => {
@@ -158,10 +176,14 @@ describe("file faults", () => {
     await run("chattr", ["+i", device.authorizedKeysFile]);
     try {
       const before = await device.readAuthorizedKeys();
-      const failure = await failureOf(healDevice({ device: device.target(), generations: rotated }));
+      const failure = await failureOf(
+        healDevice({ device: device.target(), generations: rotated }),
+      );
       expect(failure.code).toBe("WRITE_FAILED");
       expect(await device.readAuthorizedKeys()).toEqual(before);
-      expect((await readdir(`${device.home}/.ssh`)).filter((f) => f.startsWith(".keyheal-tmp"))).toEqual([]);
+      expect(
+        (await readdir(`${device.home}/.ssh`)).filter((f) => f.startsWith(".keyheal-tmp")),
+      ).toEqual([]);
     } finally {
       await run("chattr", ["-i", device.authorizedKeysFile]);
     }
@@ -194,7 +216,11 @@ describe("file faults", () => {
     await chmod(device.home, 0o775);
     const before = await device.readAuthorizedKeys();
     const failure = await failureOf(
-      healDevice({ device: device.target(), generations: rotated, access: { mode: "password", password } }),
+      healDevice({
+        device: device.target(),
+        generations: rotated,
+        access: { mode: "password", password },
+      }),
     );
     expect(failure).toMatchObject({ code: "SSH_CONFIG_MODIFIED", operation: "VERIFY" });
     expect(await device.readAuthorizedKeys()).toEqual(before);

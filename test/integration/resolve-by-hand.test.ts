@@ -29,7 +29,14 @@ async function loginAs(user: string, gen: Generation): Promise<string> {
     port: device.port,
     username: user,
     hostKeyFingerprint: device.hostKeyFingerprint,
-    credentials: [{ kind: "publickey", label: "probe", fingerprint: gen.key.fingerprint, privateKey: gen.key.privateKey }],
+    credentials: [
+      {
+        kind: "publickey",
+        label: "probe",
+        fingerprint: gen.key.fingerprint,
+        privateKey: gen.key.privateKey,
+      },
+    ],
   });
   try {
     return (await session.exec("id -un")).stdout.toString().trim();
@@ -45,7 +52,12 @@ describe("Space key (admin password)", () => {
       generations: [gen2, gen1],
       access: { mode: "password", password },
     });
-    expect(result).toMatchObject({ status: "KEY_BASED", generation: 2, heldGeneration: null, userCreated: false });
+    expect(result).toMatchObject({
+      status: "KEY_BASED",
+      generation: 2,
+      heldGeneration: null,
+      userCreated: false,
+    });
     expect(await loginAs(device.user, gen2)).toBe(device.user);
   });
 
@@ -60,7 +72,11 @@ describe("Space key (admin password)", () => {
       expect(result).toMatchObject({ status: "KEY_BASED", userCreated: true, generation: 2 });
       expect(userExists(newUser)).toBe(true);
       expect(await loginAs(newUser, gen2)).toBe(newUser);
-      const { stdout } = await run("stat", ["-c", "%U %a", `/home/${newUser}/.ssh/authorized_keys`]);
+      const { stdout } = await run("stat", [
+        "-c",
+        "%U %a",
+        `/home/${newUser}/.ssh/authorized_keys`,
+      ]);
       expect(stdout.trim()).toBe(`${newUser} 600`);
     } finally {
       await run("userdel", ["-r", newUser]).catch(() => {});

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
+import type { Cause } from "../../../lib/failures/causes.ts";
 import { CAUSE_NAMES, CAUSES } from "../../../lib/failures/causes.ts";
 import { classify } from "../../../lib/failures/classify.ts";
-import { ConcurrentModificationError, UnsafePathError, UserCreateFailedError, VerificationFailedError, WriteFailedError } from "../../../lib/replace/errors.ts";
+import {
+  ConcurrentModificationError,
+  UnsafePathError,
+  UserCreateFailedError,
+  VerificationFailedError,
+  WriteFailedError,
+} from "../../../lib/replace/errors.ts";
 import {
   AuthRejectedError,
   CommandTimeoutError,
@@ -14,10 +21,14 @@ import {
   HostKeyNotPinnedError,
   type Stage,
 } from "../../../lib/ssh/errors.ts";
-import type { Cause } from "../../../lib/failures/causes.ts";
 
 const cases: Array<[string, unknown, Stage, Cause]> = [
-  ["refused port", new ConnectFailedError("h", 22, "ECONNREFUSED"), "connect", "CONNECTION_REFUSED"],
+  [
+    "refused port",
+    new ConnectFailedError("h", 22, "ECONNREFUSED"),
+    "connect",
+    "CONNECTION_REFUSED",
+  ],
   ["no route", new ConnectFailedError("h", 22, "EHOSTUNREACH"), "connect", "NETWORK_UNREACHABLE"],
   ["net down", new ConnectFailedError("h", 22, "ENETUNREACH"), "connect", "NETWORK_UNREACHABLE"],
   ["kernel timeout", new ConnectFailedError("h", 22, "ETIMEDOUT"), "connect", "CONNECTION_TIMEOUT"],
@@ -25,7 +36,12 @@ const cases: Array<[string, unknown, Stage, Cause]> = [
   ["silent port", new HandshakeTimeoutError("h", 22, 5), "handshake", "TIMEOUT"],
   ["slow command", new CommandTimeoutError("read", 5), "read", "TIMEOUT"],
   ["deadline", new DeadlineExceededError("h"), "write", "TIMEOUT"],
-  ["host key", new HostKeyMismatchError("h", "SHA256:a", "SHA256:b"), "handshake", "HOST_KEY_MISMATCH"],
+  [
+    "host key",
+    new HostKeyMismatchError("h", "SHA256:a", "SHA256:b"),
+    "handshake",
+    "HOST_KEY_MISMATCH",
+  ],
   ["unpinned", new HostKeyNotPinnedError("h"), "handshake", "HOST_KEY_NOT_PINNED"],
   ["no key accepted", new AuthRejectedError("h", "u", []), "auth", "AUTH_REJECTED"],
   ["new key refused", new AuthRejectedError("h", "u", []), "verify", "SSH_CONFIG_MODIFIED"],

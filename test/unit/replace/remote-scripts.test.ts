@@ -1,10 +1,25 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { hashOf } from "../../../lib/replace/remote.ts";
-import { EXIT, SCRIPTS, type ScriptName, scriptCommand, shQuote } from "../../../lib/replace/remote-scripts.ts";
+import {
+  EXIT,
+  SCRIPTS,
+  type ScriptName,
+  scriptCommand,
+  shQuote,
+} from "../../../lib/replace/remote-scripts.ts";
 
 /** Runs a remote step with the local POSIX sh (dash), the way sshd would run it. */
 function runStep(home: string, name: ScriptName, args: string[], stdin = "") {
@@ -13,7 +28,11 @@ function runStep(home: string, name: ScriptName, args: string[], stdin = "") {
     cwd: home,
     input: stdin,
   });
-  return { code: result.status, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+  return {
+    code: result.status,
+    stdout: result.stdout.toString(),
+    stderr: result.stderr.toString(),
+  };
 }
 
 let home: string;
@@ -24,10 +43,13 @@ beforeEach(() => {
 });
 
 describe("shQuote", () => {
-  it.each(["plain", "it's", "$HOME `id` $(id)", "a\nb", "!x", "", "'''"])("round-trips %j through sh", (value) => {
-    const out = execFileSync("sh", ["-c", `printf '%s' ${shQuote(value)}`]).toString();
-    expect(out).toBe(value);
-  });
+  it.each(["plain", "it's", "$HOME `id` $(id)", "a\nb", "!x", "", "'''"])(
+    "round-trips %j through sh",
+    (value) => {
+      const out = execFileSync("sh", ["-c", `printf '%s' ${shQuote(value)}`]).toString();
+      expect(out).toBe(value);
+    },
+  );
 
   it("builds a sudo command whose only secret channel is stdin", () => {
     const command = scriptCommand("READ", [".ssh/authorized_keys", "bob"], "sudo");
@@ -43,11 +65,18 @@ describe("remote steps run by sh", () => {
     expect(staged.code).toBe(EXIT.OK);
     const temp = staged.stdout.trim();
     expect(readFileSync(temp, "utf8")).toBe("new\n");
-    const committed = runStep(home, "COMMIT", [".ssh/authorized_keys", "", temp, hashOf(Buffer.from("old\n"))]);
+    const committed = runStep(home, "COMMIT", [
+      ".ssh/authorized_keys",
+      "",
+      temp,
+      hashOf(Buffer.from("old\n")),
+    ]);
     expect(committed.code).toBe(EXIT.OK);
     expect(readFileSync(file(), "utf8")).toBe("new\n");
-    expect(readFileSync(join(home, ".ssh", ".keyheal-backup.authorized_keys"), "utf8")).toBe("old\n");
-    expect((execFileSync("stat", ["-c", "%a", file()]).toString().trim())).toBe("600");
+    expect(readFileSync(join(home, ".ssh", ".keyheal-backup.authorized_keys"), "utf8")).toBe(
+      "old\n",
+    );
+    expect(execFileSync("stat", ["-c", "%a", file()]).toString().trim()).toBe("600");
   });
 
   it("commit refuses when the file changed since it was read, and removes the temp file", () => {
@@ -55,7 +84,12 @@ describe("remote steps run by sh", () => {
     writeFileSync(file(), "old\n");
     const temp = runStep(home, "STAGE", [".ssh/authorized_keys", ""], "new\n").stdout.trim();
     writeFileSync(file(), "someone else wrote this\n");
-    const committed = runStep(home, "COMMIT", [".ssh/authorized_keys", "", temp, hashOf(Buffer.from("old\n"))]);
+    const committed = runStep(home, "COMMIT", [
+      ".ssh/authorized_keys",
+      "",
+      temp,
+      hashOf(Buffer.from("old\n")),
+    ]);
     expect(committed.code).toBe(EXIT.CHANGED);
     expect(readFileSync(file(), "utf8")).toBe("someone else wrote this\n");
     expect(existsSync(temp)).toBe(false);
@@ -64,8 +98,14 @@ describe("remote steps run by sh", () => {
   it("creates a missing ~/.ssh with mode 0700 and treats a missing file as 'absent'", () => {
     expect(runStep(home, "READ", [".ssh/authorized_keys", ""]).code).toBe(EXIT.ABSENT);
     const temp = runStep(home, "STAGE", [".ssh/authorized_keys", ""], "k\n").stdout.trim();
-    expect(runStep(home, "COMMIT", [".ssh/authorized_keys", "", temp, "absent"]).code).toBe(EXIT.OK);
-    expect(execFileSync("stat", ["-c", "%a", join(home, ".ssh")]).toString().trim()).toBe("700");
+    expect(runStep(home, "COMMIT", [".ssh/authorized_keys", "", temp, "absent"]).code).toBe(
+      EXIT.OK,
+    );
+    expect(
+      execFileSync("stat", ["-c", "%a", join(home, ".ssh")])
+        .toString()
+        .trim(),
+    ).toBe("700");
     expect(readFileSync(file(), "utf8")).toBe("k\n");
   });
 
@@ -100,6 +140,8 @@ describe("remote steps run by sh", () => {
     mkdirSync(join(home, ".ssh"), { mode: 0o700 });
     writeFileSync(join(home, "evil"), "x\n");
     chmodSync(join(home, "evil"), 0o600);
-    expect(runStep(home, "COMMIT", [".ssh/authorized_keys", "", join(home, "evil"), "absent"]).code).toBe(EXIT.BAD_TEMP);
+    expect(
+      runStep(home, "COMMIT", [".ssh/authorized_keys", "", join(home, "evil"), "absent"]).code,
+    ).toBe(EXIT.BAD_TEMP);
   });
 });
