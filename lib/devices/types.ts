@@ -1,0 +1,67 @@
+import type { Cause } from "../failures/causes.ts";
+
+export const AUTH_STATUSES = [
+  "UNKNOWN",
+  "KEY_BASED",
+  "KEY_CONFLICT",
+  "CUSTOM_KEY_BASED",
+  "CREDENTIALS_BASED",
+  "HOST_KEY_CONFLICT",
+  "UNREACHABLE",
+  "RESOLVING",
+] as const;
+/** Where a device stands with keyheal (DESIGN §2). */
+export type AuthStatus = (typeof AUTH_STATUSES)[number];
+
+/** What an inventory file, discovery or the API registers. */
+export interface DeviceRegistration {
+  id: string;
+  host: string;
+  port: number;
+  adminUser: string;
+  instanceId?: string | undefined;
+  region?: string | undefined;
+  hostKeyFingerprint?: string | undefined;
+  authorizedKeysPath?: string | undefined;
+}
+
+export interface Device extends DeviceRegistration {
+  status: AuthStatus;
+  /** The platform key generation the device holds, when known. */
+  keyGeneration: number | null;
+  hostKeyFingerprint?: string | undefined;
+  lastFailureCause: Cause | null;
+  createdAt: string;
+  updatedAt: string;
+  lastCheckedAt?: string | undefined;
+}
+
+/** One page of a list; `nextCursor` is opaque and absent on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string | undefined;
+}
+
+export interface DeviceStatusUpdate {
+  status?: AuthStatus;
+  keyGeneration?: number | null;
+  hostKeyFingerprint?: string;
+  lastFailureCause?: Cause | null;
+  lastCheckedAt?: string;
+}
+
+/** Devices and their per-device lease. */
+export interface DeviceStore {
+  /** Creates the device (status UNKNOWN) or updates its address fields, keeping its status. */
+  register(input: DeviceRegistration): Promise<Device>;
+  get(id: string): Promise<Device | undefined>;
+  /** By status through an index when `status` is given; never a filtered scan. */
+  list(query: { status?: AuthStatus; limit?: number; cursor?: string }): Promise<Page<Device>>;
+  update(id: string, update: DeviceStatusUpdate): Promise<Device>;
+  remove(id: string): Promise<boolean>;
+  /** Conditional write: succeeds when no lease is held or the held one has expired. */
+  acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Conditional on `owner` still holding the lease. */
+  extendLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
+  releaseLease(id: string, owner: string): Promise<boolean>;
+}

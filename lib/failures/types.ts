@@ -1,0 +1,49 @@
+import type { Page } from "../devices/types.ts";
+import type { Cause } from "./causes.ts";
+import type { Operation } from "./errors.ts";
+
+/** One failed operation on one device (DESIGN §2). Fingerprints only, never key material. */
+export interface FailureRecord {
+  /** Time-sortable (ULID). */
+  id: string;
+  deviceId: string;
+  operation: Operation;
+  cause: Cause;
+  message: string;
+  /** The handling step an operator should take. */
+  hint: string;
+  attempt: number;
+  keyGeneration: number | null;
+  runId: string | null;
+  occurredAt: string;
+  /** TTL, epoch seconds. */
+  expiresAt: number;
+  /** Set when a retry was started from this record. */
+  retriedByRunId?: string | undefined;
+}
+
+export type NewFailure = Omit<FailureRecord, "id" | "hint" | "expiresAt" | "occurredAt"> & {
+  occurredAt?: string;
+};
+
+export interface FailureQuery {
+  deviceId?: string;
+  cause?: Cause;
+  /** ISO timestamps, inclusive. */
+  since?: string;
+  until?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface FailureStore {
+  record(failure: NewFailure): Promise<FailureRecord>;
+  get(id: string): Promise<FailureRecord | undefined>;
+  /** Served by an index for every filter combination; expired records are left out. */
+  list(query: FailureQuery): Promise<Page<FailureRecord>>;
+  delete(id: string): Promise<boolean>;
+  /** Deletes every record matching the filter (all when empty); returns the number deleted. */
+  deleteMany(query: Omit<FailureQuery, "limit" | "cursor">): Promise<number>;
+  countByCause(query: { since?: string; until?: string }): Promise<Partial<Record<Cause, number>>>;
+  markRetried(id: string, runId: string): Promise<void>;
+}
