@@ -14,6 +14,8 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/integration/global-setup.ts"],
+          // Handlers log and emit metrics as on Lambda; tests keep the output readable.
+          env: { POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "ERROR" },
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Each file starts its own sshd fleet; two cores run two files at once.

@@ -5,7 +5,7 @@ import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DeviceTarget } from "../../lib/replace/heal-device.ts";
-import { POOL_SIZE, POOL_SLOTS, poolUser, run, SSHD, TEST_ROOT } from "./system.ts";
+import { claimPoolSlot, POOL_SIZE, poolUser, run, SSHD, TEST_ROOT } from "./system.ts";
 
 /** A free TCP port on loopback (the tiny race with sshd's bind is retried by the caller). */
 export async function freePort(): Promise<number> {
@@ -176,10 +176,8 @@ export interface Fleet {
  * worker's slot of the pool made by global-setup), home and host key.
  */
 export async function startFleet(count: number): Promise<Fleet> {
-  const slot = Number(process.env.VITEST_POOL_ID ?? "1");
-  if (!(slot >= 1 && slot <= POOL_SLOTS) || count > POOL_SIZE) {
-    throw new Error(`fleet slot ${slot} or size ${count} outside the user pool`);
-  }
+  if (count > POOL_SIZE) throw new Error(`a fleet has at most ${POOL_SIZE} devices`);
+  const { slot, release } = claimPoolSlot();
   const base = await mkdtemp(join(tmpdir(), "keyheal-fleet-"));
   const devices: TestDevice[] = [];
   for (let i = 0; i < count; i++) {
@@ -197,6 +195,7 @@ export async function startFleet(count: number): Promise<Fleet> {
       await Promise.all(devices.map((d) => d.stop()));
       for (const d of devices) await run("chattr", ["-R", "-i", d.home]).catch(() => {});
       await rm(base, { recursive: true, force: true });
+      release();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 
 export const run = promisify(execFile);
@@ -7,7 +7,7 @@ export const SSHD = "/usr/sbin/sshd";
 /** Homes of the test users; its parents are root-owned 0755, as StrictModes requires. */
 export const TEST_ROOT = "/var/lib/keyheal-test";
 export const OPS_USER = "kh_ops";
-export const POOL_SLOTS = 4;
+export const POOL_SLOTS = 8;
 export const POOL_SIZE = 10;
 
 /** Stops with a message naming what to install when this machine cannot run the device tests. */
@@ -37,4 +37,34 @@ export function poolUser(slot: number, index: number): string {
 
 export function userExists(name: string): boolean {
   return spawnSync("id", ["-u", name]).status === 0;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Claims a free slot of the user pool with a lock file, so test files (and two test runs on one
+ * machine) never share a device user. A lock left by a dead process is taken over.
+ */
+export function claimPoolSlot(): { slot: number; release(): void } {
+  for (let slot = 1; slot <= POOL_SLOTS; slot++) {
+    const lock = `${TEST_ROOT}/slot-${slot}.lock`;
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+    } catch {
+      const owner = Number(readFileSync(lock, "utf8").trim());
+      if (owner && alive(owner)) continue;
+      writeFileSync(lock, String(process.pid));
+    }
+    return { slot, release: () => rmSync(lock, { force: true }) };
+  }
+  throw new Error(
+    `all ${POOL_SLOTS} test user slots are taken: another test run is using this machine`,
+  );
 }

@@ -1,0 +1,3 @@
+import { workflowTask } from "../../lib/lambda/bundle.ts";
+
+export const handler = workflowTask("VerifyResolved");

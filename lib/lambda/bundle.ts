@@ -1,0 +1,45 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import type { Context } from "aws-lambda";
+import type { WorkflowDeps } from "../workflows/deps.ts";
+import { toTaskError } from "../workflows/task-errors.ts";
+import { TASKS, type TaskName } from "../workflows/tasks/index.ts";
+import { buildAwsDeps } from "./aws-deps.ts";
+import { parseTaskEnvironment } from "./env.ts";
+import { logger, metrics } from "./powertools.ts";
+
+/** A Lambda context; the local runtime passes its own `deps`, Lambda builds them from env. */
+export interface TaskContext extends Context {
+  deps?: WorkflowDeps;
+}
+
+/**
+ * The one middy bundle every workflow function uses: Powertools logging and metrics, the
+ * environment validated once into dependencies, and errors mapped to the Task error names the
+ * state machines Retry and Catch on.
+ */
+export function workflowTask<K extends TaskName>(name: K) {
+  let built: WorkflowDeps | undefined;
+  // The state machine shapes each Task's input (Parameters); the task's own types describe it.
+  const task = TASKS[name] as (deps: WorkflowDeps, input: never) => Promise<unknown>;
+  return middy<unknown, unknown, Error, TaskContext>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use({
+      before: (request) => {
+        if (!request.context.deps) {
+          built ??= buildAwsDeps(parseTaskEnvironment(process.env));
+          request.context.deps = built;
+        }
+        request.context.deps.logger.appendKeys({ task: name });
+      },
+      onError: (request) => {
+        request.error = toTaskError(request.error, "DETECT");
+      },
+    })
+    .handler(async (input, context) => {
+      // biome-ignore lint/style/noNonNullAssertion: set by the before middleware above
+      return task(context.deps!, input as never);
+    });
+}

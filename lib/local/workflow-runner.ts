@@ -1,0 +1,250 @@
+import { readFileSync } from "node:fs";
+import type { Context } from "aws-lambda";
+import { StateMachine } from "aws-local-stepfunctions";
+import { workflowTask } from "../lambda/bundle.ts";
+import type { RunRecord, RunStep, RunStore } from "../store/runs.ts";
+import type { WorkflowDeps } from "../workflows/deps.ts";
+import type { TaskName } from "../workflows/tasks/index.ts";
+
+export const WORKFLOWS = ["reconnect", "resolve", "rotate"] as const;
+export type WorkflowName = (typeof WORKFLOWS)[number];
+
+type Json = Parameters<StateMachine["run"]>[0];
+type EventLog = Awaited<
+  ReturnType<ReturnType<StateMachine["run"]>["eventLogs"]["next"]>
+>["value"] & {
+  type: string;
+};
+export type LocalHandler = (input: Json) => Promise<Json>;
+type AslState = {
+  Type: string;
+  Resource?: string;
+  ItemProcessor?: { States: Record<string, AslState> };
+  Iterator?: { States: Record<string, AslState> };
+};
+
+/** The ASL file of a workflow: the same file the CDK stack deploys. */
+export function definitionOf(workflow: WorkflowName): { States: Record<string, AslState> } {
+  const url = new URL(`../workflows/${workflow}.asl.json`, import.meta.url);
+  return JSON.parse(readFileSync(url, "utf8"));
+}
+
+/** Task state name → Task name, from `${NameFunctionArn}` Resources, Map processors included. */
+export function taskStates(states: Record<string, AslState>): Record<string, TaskName> {
+  const bound: Record<string, TaskName> = {};
+  for (const [stateName, state] of Object.entries(states)) {
+    const match = state.Resource?.match(/^\$\{(\w+)FunctionArn\}$/);
+    if (state.Type === "Task" && match?.[1]) bound[stateName] = match[1] as TaskName;
+    const nested = state.ItemProcessor?.States ?? state.Iterator?.States;
+    if (nested) Object.assign(bound, taskStates(nested));
+  }
+  return bound;
+}
+
+/** `${NameFunctionArn}` → a local Lambda ARN, as `definitionSubstitutions` does on AWS. */
+export function substituteLocalArns<T>(definition: T): T {
+  const text = JSON.stringify(definition).replace(
+    /\$\{(\w+)FunctionArn\}/g,
+    (_m, name: string) => `arn:aws:lambda:us-east-1:000000000000:function:keyheal-${name}`,
+  );
+  return JSON.parse(text) as T;
+}
+
+function lambdaContext(name: string, deps: WorkflowDeps): Context & { deps: WorkflowDeps } {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `keyheal-local-${name}`,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:keyheal-${name}`,
+    memoryLimitInMB: "512",
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: "local",
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+    deps,
+  };
+}
+
+export interface LocalRunnerOptions {
+  deps: WorkflowDeps;
+  runs: RunStore;
+  /** Replaces the handler bound to a Task (tests inject faults around the real handler). */
+  wrap?: (
+    where: { workflow: WorkflowName; stateName: string; task: TaskName },
+    handler: LocalHandler,
+  ) => LocalHandler;
+  /** Per state name, in ms: shortens Retry pauses (tests). */
+  retryIntervalOverrides?: Record<string, number | number[]>;
+}
+
+export interface StartedRun {
+  run: RunRecord;
+  /** False when a run of that name already existed: a duplicate event starts no second run. */
+  started: boolean;
+  done: Promise<RunRecord>;
+}
+
+/**
+ * Runs the workflows' ASL files with the aws-local-stepfunctions interpreter, each Task bound
+ * to the same middy handler Lambda runs, and keeps run history in the run store.
+ */
+export class LocalWorkflowRunner {
+  readonly #options: LocalRunnerOptions;
+  readonly #machines = new Map<
+    WorkflowName,
+    { machine: StateMachine; handlers: Record<string, LocalHandler> }
+  >();
+  readonly #inFlight = new Set<Promise<RunRecord>>();
+
+  constructor(options: LocalRunnerOptions) {
+    this.#options = options;
+    const lambdas = new Map<TaskName, ReturnType<typeof workflowTask>>();
+    for (const workflow of WORKFLOWS) {
+      const definition = definitionOf(workflow);
+      const handlers: Record<string, LocalHandler> = {};
+      for (const [stateName, task] of Object.entries(taskStates(definition.States))) {
+        let lambda = lambdas.get(task);
+        if (!lambda) {
+          lambda = workflowTask(task);
+          lambdas.set(task, lambda);
+        }
+        const bound = lambda;
+        const direct: LocalHandler = async (input) =>
+          (await bound(input as never, lambdaContext(task, options.deps))) as Json;
+        handlers[stateName] = options.wrap
+          ? options.wrap({ workflow, stateName, task }, direct)
+          : direct;
+      }
+      // Built once per definition and reused: each run() is independent. The placeholders are
+      // substituted as CDK's definitionSubstitutions do, with local function ARNs.
+      const machine = new StateMachine(substituteLocalArns(definition) as never);
+      this.#machines.set(workflow, { machine, handlers });
+    }
+  }
+
+  /**
+   * Starts a run named `name` (the same name Step Functions would get). A name already used
+   * returns the existing run with `started: false`.
+   */
+  async start(
+    workflow: WorkflowName,
+    name: string,
+    input: Record<string, unknown>,
+  ): Promise<StartedRun> {
+    const entry = this.#machines.get(workflow);
+    if (!entry) throw new Error(`unknown workflow ${workflow}`);
+    const startedAt = new Date().toISOString();
+    const run: RunRecord = {
+      id: name,
+      workflow,
+      deviceId: typeof input.deviceId === "string" ? input.deviceId : null,
+      status: "RUNNING",
+      startedAt,
+      endedAt: null,
+      steps: [],
+    };
+    const created = await this.#options.runs.create(run);
+    if (!created) {
+      const existing = await this.#options.runs.get(name);
+      if (!existing) throw new Error(`run ${name} vanished`);
+      return { run: existing, started: false, done: this.#waitFor(name) };
+    }
+    const execution = entry.machine.run(input as Json, {
+      overrides: {
+        taskResourceLocalHandlers: entry.handlers,
+        ...(this.#options.retryIntervalOverrides
+          ? { retryIntervalOverrides: this.#options.retryIntervalOverrides }
+          : {}),
+      },
+      context: {
+        Execution: {
+          Id: `local:${workflow}:${name}`,
+          Name: name,
+          Input: input as Json,
+          StartTime: startedAt,
+        },
+      },
+    });
+    const steps: RunStep[] = [];
+    const collect = (async () => {
+      for await (const event of execution.eventLogs) recordStep(steps, event);
+    })();
+    const done = (async () => {
+      let final: RunRecord;
+      try {
+        const output = await execution.result;
+        await collect.catch(() => {});
+        final = { ...run, status: "SUCCEEDED", endedAt: new Date().toISOString(), steps, output };
+      } catch (error) {
+        await collect.catch(() => {});
+        const e = error as { name?: string; message?: string; cause?: unknown };
+        final = {
+          ...run,
+          status: "FAILED",
+          endedAt: new Date().toISOString(),
+          steps,
+          error: e.name ?? "Error",
+          cause: typeof e.cause === "string" ? e.cause : (e.message ?? ""),
+        };
+      }
+      await this.#options.runs.put(final);
+      return final;
+    })();
+    this.#inFlight.add(done);
+    done.finally(() => this.#inFlight.delete(done));
+    return { run, started: true, done };
+  }
+
+  async #waitFor(id: string): Promise<RunRecord> {
+    for (;;) {
+      const run = await this.#options.runs.get(id);
+      if (run && run.status !== "RUNNING") return run;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Resolves when every run started by this runner has ended (clean shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+}
+
+function recordStep(steps: RunStep[], event: EventLog): void {
+  const at = new Date(event.timestamp).toISOString();
+  switch (event.type) {
+    case "StateEntered":
+      steps.push({
+        name: event.state.name,
+        type: event.state.type,
+        status: "RUNNING",
+        startedAt: at,
+      });
+      return;
+    case "StateExited":
+    case "StateFailed":
+    case "StateCaught":
+    case "StateRetried": {
+      const step = [...steps]
+        .reverse()
+        .find((s) => s.name === event.state.name && s.status === "RUNNING");
+      if (!step) return;
+      if (event.type === "StateExited") step.status = "SUCCEEDED";
+      if (event.type === "StateFailed") {
+        step.status = "FAILED";
+        step.error = event.Error;
+      }
+      if (event.type === "StateCaught") {
+        step.status = "CAUGHT";
+        step.caughtBy = event.catch.catcher.Next;
+      }
+      if (event.type === "StateRetried") step.retries = (step.retries ?? 0) + 1;
+      step.endedAt = event.type === "StateRetried" ? undefined : at;
+      return;
+    }
+    default:
+      return;
+  }
+}

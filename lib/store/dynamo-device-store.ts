@@ -1,0 +1,247 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type {
+  AuthStatus,
+  Device,
+  DeviceRegistration,
+  DeviceStatusUpdate,
+  DeviceStore,
+  Page,
+} from "../devices/types.ts";
+import type { Cause } from "../failures/causes.ts";
+import {
+  type Clock,
+  compact,
+  decodeCursor,
+  encodeCursor,
+  type Item,
+  isConditionalCheckFailed,
+  pageSize,
+  readPage,
+  UpdateBuilder,
+} from "./dynamo-util.ts";
+import { NotFoundError } from "./errors.ts";
+import { keyAttributesOf, TABLES } from "./tables.ts";
+
+export interface DynamoDeviceStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  clock?: Clock;
+}
+
+const design = TABLES.devices;
+
+/**
+ * {@link DeviceStore} over one DynamoDB table keyed by device `id`, with a `byStatus` index.
+ * The lease lives on the device item (`leaseOwner`, `leaseExpiresAt` in epoch ms) and is taken
+ * and given back with single-item conditional writes only.
+ */
+export class DynamoDeviceStore implements DeviceStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly now: Clock;
+
+  constructor(options: DynamoDeviceStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.now = options.clock ?? Date.now;
+  }
+
+  /**
+   * Creates the device as UNKNOWN, or updates an existing one's address fields while keeping its
+   * status, key generation and history. `instanceId`, `region` and `authorizedKeysPath` follow
+   * the registration (absent → removed); a pinned `hostKeyFingerprint` is kept when the
+   * registration gives none, since the pin may have been learnt on first contact.
+   */
+  async register(input: DeviceRegistration): Promise<Device> {
+    const now = new Date(this.now()).toISOString();
+    const update = new UpdateBuilder()
+      .set({
+        host: input.host,
+        port: input.port,
+        adminUser: input.adminUser,
+        hostKeyFingerprint: input.hostKeyFingerprint,
+        updatedAt: now,
+      })
+      .setIfMissing({
+        status: "UNKNOWN" satisfies AuthStatus,
+        keyGeneration: null,
+        lastFailureCause: null,
+        createdAt: now,
+      });
+    for (const name of ["instanceId", "region", "authorizedKeysPath"] as const) {
+      const value = input[name];
+      if (value === undefined) update.remove(name);
+      else update.set({ [name]: value });
+    }
+    const { Attributes } = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id: input.id },
+        ...update.build(),
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return toDevice(Attributes ?? {});
+  }
+
+  async get(id: string): Promise<Device | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { id } }),
+    );
+    return Item ? toDevice(Item) : undefined;
+  }
+
+  /** By status through `byStatus` (ordered by id); all devices through a plain scan. */
+  async list(
+    query: { status?: AuthStatus; limit?: number; cursor?: string } = {},
+  ): Promise<Page<Device>> {
+    const limit = pageSize(query.limit);
+    if (query.status !== undefined) {
+      const startKey = decodeCursor(query.cursor, keyAttributesOf(design, "byStatus"), {
+        status: query.status,
+      });
+      const page = await readPage(
+        this.client,
+        {
+          query: {
+            TableName: this.tableName,
+            IndexName: "byStatus",
+            KeyConditionExpression: "#status = :status",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ":status": query.status },
+          },
+        },
+        limit,
+        startKey,
+      );
+      return { items: page.items.map(toDevice), nextCursor: encodeCursor(page.lastKey) };
+    }
+    const startKey = decodeCursor(query.cursor, keyAttributesOf(design));
+    const page = await readPage(
+      this.client,
+      { scan: { TableName: this.tableName } },
+      limit,
+      startKey,
+    );
+    return { items: page.items.map(toDevice), nextCursor: encodeCursor(page.lastKey) };
+  }
+
+  /** @throws {NotFoundError} no device with this id. */
+  async update(id: string, update: DeviceStatusUpdate): Promise<Device> {
+    const builder = new UpdateBuilder().set({
+      status: update.status,
+      keyGeneration: update.keyGeneration,
+      hostKeyFingerprint: update.hostKeyFingerprint,
+      lastFailureCause: update.lastFailureCause,
+      lastCheckedAt: update.lastCheckedAt,
+      updatedAt: new Date(this.now()).toISOString(),
+    });
+    const condition = `attribute_exists(${builder.name("id")})`;
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          ...builder.build(condition),
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return toDevice(Attributes ?? {});
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new NotFoundError("device", id, { cause: error });
+      throw error;
+    }
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const { Attributes } = await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { id }, ReturnValues: "ALL_OLD" }),
+    );
+    return Attributes !== undefined;
+  }
+
+  /**
+   * Takes the lease when nobody holds it, when the held one has expired, or when `owner` already
+   * holds it (so a retried task of the same run is not locked out by its own first attempt).
+   * False for an unknown device.
+   */
+  async acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    return this.conditionalLeaseWrite(
+      id,
+      "SET #owner = :owner, #expires = :expires",
+      "attribute_exists(#id) AND (attribute_not_exists(#owner) OR #expires < :now OR #owner = :owner)",
+      { "#id": "id", "#owner": "leaseOwner", "#expires": "leaseExpiresAt" },
+      { ":owner": owner, ":expires": now + ttlMs, ":now": now },
+    );
+  }
+
+  async extendLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.conditionalLeaseWrite(
+      id,
+      "SET #expires = :expires",
+      "#owner = :owner",
+      { "#owner": "leaseOwner", "#expires": "leaseExpiresAt" },
+      { ":owner": owner, ":expires": this.now() + ttlMs },
+    );
+  }
+
+  async releaseLease(id: string, owner: string): Promise<boolean> {
+    return this.conditionalLeaseWrite(
+      id,
+      "REMOVE #owner, #expires",
+      "#owner = :owner",
+      { "#owner": "leaseOwner", "#expires": "leaseExpiresAt" },
+      { ":owner": owner },
+    );
+  }
+
+  private async conditionalLeaseWrite(
+    id: string,
+    updateExpression: string,
+    condition: string,
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: updateExpression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+}
+
+function toDevice(item: Item): Device {
+  return compact({
+    id: item.id as string,
+    host: item.host as string,
+    port: item.port as number,
+    adminUser: item.adminUser as string,
+    instanceId: item.instanceId as string | undefined,
+    region: item.region as string | undefined,
+    hostKeyFingerprint: item.hostKeyFingerprint as string | undefined,
+    authorizedKeysPath: item.authorizedKeysPath as string | undefined,
+    status: item.status as AuthStatus,
+    keyGeneration: (item.keyGeneration as number | null | undefined) ?? null,
+    lastFailureCause: (item.lastFailureCause as Cause | null | undefined) ?? null,
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    lastCheckedAt: item.lastCheckedAt as string | undefined,
+  });
+}

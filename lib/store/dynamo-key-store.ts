@@ -1,0 +1,258 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { ulid } from "ulid";
+import type { Page } from "../devices/types.ts";
+import { importPrivateKey } from "../keys/import.ts";
+import type { KeyGenerationRecord, KeyStatus, KeyStore, SecretStore } from "../keys/store-types.ts";
+import type { KeyPair, SshKeyAlgorithm } from "../keys/types.ts";
+import {
+  type Clock,
+  decodeCursor,
+  encodeCursor,
+  type Item,
+  isConditionalCheckFailed,
+  pageSize,
+  readAll,
+  readPage,
+} from "./dynamo-util.ts";
+import {
+  CurrentKeyRetireError,
+  KeyGenerationConflictError,
+  KeyMaterialMismatchError,
+  NotFoundError,
+} from "./errors.ts";
+import { KEY_KIND, keyAttributesOf, TABLES } from "./tables.ts";
+
+export interface DynamoKeyStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Where private keys go; the table holds only the returned reference. */
+  secrets: SecretStore;
+  /**
+   * Prefix of private-key secret names; default `platform-key` (the Secrets Manager store adds its
+   * own prefix, e.g. `keyheal/`). Names are `<prefix>/<generation>/<ulid>`.
+   */
+  secretPrefix?: string;
+  clock?: Clock;
+}
+
+const design = TABLES.keys;
+
+/**
+ * {@link KeyStore} over one DynamoDB table: constant partition `kind = "PLATFORM_KEY"`, sort key
+ * `generation`, so "newest first" is a single Query. Private keys live in the {@link SecretStore};
+ * items hold the public key, its fingerprint and the secret's reference only.
+ */
+export class DynamoKeyStore implements KeyStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly secrets: SecretStore;
+  private readonly secretPrefix: string;
+  private readonly now: Clock;
+
+  constructor(options: DynamoKeyStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.secrets = options.secrets;
+    this.secretPrefix = options.secretPrefix ?? "platform-key";
+    this.now = options.clock ?? Date.now;
+  }
+
+  /** Newest generation first. */
+  async list(query: { limit?: number; cursor?: string } = {}): Promise<Page<KeyGenerationRecord>> {
+    const startKey = decodeCursor(query.cursor, keyAttributesOf(design), { kind: KEY_KIND });
+    const page = await readPage(
+      this.client,
+      { query: this.newestFirst() },
+      pageSize(query.limit),
+      startKey,
+    );
+    return { items: page.items.map(toRecord), nextCursor: encodeCursor(page.lastKey) };
+  }
+
+  async get(generation: number): Promise<KeyGenerationRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { kind: KEY_KIND, generation } }),
+    );
+    return Item ? toRecord(Item) : undefined;
+  }
+
+  /** The newest CURRENT generation (normally the newest of all). */
+  async current(): Promise<KeyGenerationRecord | undefined> {
+    const page = await readPage(
+      this.client,
+      { query: this.newestFirst(["CURRENT"]) },
+      1,
+      undefined,
+    );
+    const item = page.items[0];
+    return item ? toRecord(item) : undefined;
+  }
+
+  /**
+   * Stores the private key as a new secret, then writes generation N+1 as CURRENT with a
+   * conditional put (two rotations cannot both become N+1), then demotes older CURRENT
+   * generations to PREVIOUS. A crash between the two writes leaves two CURRENT items, which
+   * {@link current} and the next `add` resolve in favour of the newest.
+   *
+   * @throws {KeyGenerationConflictError} another rotation took generation N+1 first; the secret
+   * written for this key is deleted again.
+   */
+  async add(key: KeyPair): Promise<KeyGenerationRecord> {
+    const newest = await readPage(this.client, { query: this.newestFirst() }, 1, undefined);
+    const generation = ((newest.items[0]?.generation as number | undefined) ?? 0) + 1;
+    // A unique name per attempt: a losing concurrent rotation must not overwrite the winner's key.
+    const secretRef = await this.secrets.put(
+      `${this.secretPrefix}/${generation}/${ulid()}`,
+      key.privateKey,
+    );
+    const record: KeyGenerationRecord = {
+      generation,
+      algorithm: key.algorithm,
+      fingerprint: key.fingerprint,
+      publicKey: key.authorizedKey,
+      status: "CURRENT",
+      createdAt: new Date(this.now()).toISOString(),
+      secretRef,
+    };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { kind: KEY_KIND, ...record },
+          ConditionExpression: "attribute_not_exists(#generation)",
+          ExpressionAttributeNames: { "#generation": "generation" },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      await this.secrets.delete(secretRef).catch(() => undefined);
+      throw new KeyGenerationConflictError(generation, { cause: error });
+    }
+    for await (const items of readAll(this.client, {
+      query: this.newestFirst(["CURRENT"], generation),
+    })) {
+      for (const item of items) {
+        await this.setStatus(item.generation as number, "PREVIOUS", "CURRENT");
+      }
+    }
+    return record;
+  }
+
+  /**
+   * Marks the generation RETIRED and deletes its private key from the secret store: a retired
+   * key is never used again. Idempotent.
+   *
+   * @throws {CurrentKeyRetireError} the generation is the current key.
+   * @throws {NotFoundError} no such generation.
+   */
+  async retire(generation: number): Promise<void> {
+    let old: Item | undefined;
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { kind: KEY_KIND, generation },
+          UpdateExpression: "SET #status = :retired",
+          ConditionExpression: "attribute_exists(#generation) AND #status <> :current",
+          ExpressionAttributeNames: { "#status": "status", "#generation": "generation" },
+          ExpressionAttributeValues: { ":retired": "RETIRED", ":current": "CURRENT" },
+          ReturnValues: "ALL_OLD",
+        }),
+      );
+      old = result.Attributes;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      if (await this.get(generation)) throw new CurrentKeyRetireError(generation, { cause: error });
+      throw new NotFoundError("key generation", String(generation), { cause: error });
+    }
+    if (typeof old?.secretRef === "string") await this.secrets.delete(old.secretRef);
+  }
+
+  /**
+   * CURRENT and PREVIOUS generations, newest first, with their private keys read from the secret
+   * store and checked against the stored fingerprint.
+   *
+   * @throws {KeyMaterialMismatchError} a secret holds a key other than its generation's.
+   */
+  async loadGenerations(): Promise<Array<{ generation: number; key: KeyPair }>> {
+    const records: KeyGenerationRecord[] = [];
+    for await (const items of readAll(this.client, {
+      query: this.newestFirst(["CURRENT", "PREVIOUS"]),
+    })) {
+      records.push(...items.map(toRecord));
+    }
+    return Promise.all(
+      records.map(async (record) => {
+        const key = importPrivateKey(await this.secrets.get(record.secretRef));
+        if (key.fingerprint !== record.fingerprint) {
+          throw new KeyMaterialMismatchError(record.generation, record.secretRef);
+        }
+        return { generation: record.generation, key };
+      }),
+    );
+  }
+
+  private async setStatus(generation: number, status: KeyStatus, expected: KeyStatus) {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { kind: KEY_KIND, generation },
+          UpdateExpression: "SET #status = :status",
+          ConditionExpression: "#status = :expected",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":status": status, ":expected": expected },
+        }),
+      );
+    } catch (error) {
+      // Someone else changed it first (another rotation demoted it, or it was retired): fine.
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  /** A newest-first query, optionally only some statuses and generations below `below`. */
+  private newestFirst(statuses?: readonly KeyStatus[], below?: number) {
+    const names: Record<string, string> = { "#kind": "kind" };
+    const values: Record<string, unknown> = { ":kind": KEY_KIND };
+    let keyCondition = "#kind = :kind";
+    if (below !== undefined) {
+      names["#generation"] = "generation";
+      values[":below"] = below;
+      keyCondition += " AND #generation < :below";
+    }
+    let filter: string | undefined;
+    if (statuses) {
+      names["#status"] = "status";
+      const aliases = statuses.map((status, i) => {
+        values[`:s${i}`] = status;
+        return `:s${i}`;
+      });
+      filter = `#status IN (${aliases.join(", ")})`;
+    }
+    return {
+      TableName: this.tableName,
+      KeyConditionExpression: keyCondition,
+      ...(filter ? { FilterExpression: filter } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+    };
+  }
+}
+
+function toRecord(item: Item): KeyGenerationRecord {
+  return {
+    generation: item.generation as number,
+    algorithm: item.algorithm as SshKeyAlgorithm,
+    fingerprint: item.fingerprint as string,
+    publicKey: item.publicKey as string,
+    status: item.status as KeyStatus,
+    createdAt: item.createdAt as string,
+    secretRef: item.secretRef as string,
+  };
+}

@@ -1,0 +1,220 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  type PutCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import type { Page } from "../devices/types.ts";
+import {
+  type Clock,
+  compact,
+  decodeCursor,
+  encodeCursor,
+  type Item,
+  isConditionalCheckFailed,
+  pageSize,
+  parseTime,
+  readPage,
+} from "./dynamo-util.ts";
+import type { RunRecord, RunStatus, RunStep, RunStore, StepStatus } from "./runs.ts";
+import { keyAttributesOf, TABLES } from "./tables.ts";
+
+export interface DynamoRunStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Time to live of a run from its start; default 90 days. */
+  ttlSeconds?: number;
+  clock?: Clock;
+}
+
+export const DEFAULT_RUN_TTL_SECONDS = 90 * 24 * 60 * 60;
+
+const design = TABLES.runs;
+/** DynamoDB's limit is 400 KB; JSON size is a close, slightly generous estimate of item size. */
+const MAX_ITEM_BYTES = 350_000;
+const MAX_PAYLOAD_BYTES = 64_000;
+const KEEP_FIRST_STEPS = 10;
+
+/**
+ * {@link RunStore} over one DynamoDB table keyed by run `id`, with a sparse `byDevice` index
+ * (`deviceId`, `startedAt`). Each write replaces the whole run item with a conditional put.
+ */
+export class DynamoRunStore implements RunStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly ttlSeconds: number;
+  private readonly now: Clock;
+
+  constructor(options: DynamoRunStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_RUN_TTL_SECONDS;
+    this.now = options.clock ?? Date.now;
+  }
+
+  async create(run: RunRecord): Promise<boolean> {
+    return this.write(run, "attribute_not_exists(#id)", { "#id": "id" }, {});
+  }
+
+  async put(run: RunRecord): Promise<boolean> {
+    if (run.status !== "RUNNING") return this.write(run);
+    return this.write(
+      run,
+      "attribute_not_exists(#id) OR #status = :running",
+      { "#id": "id", "#status": "status" },
+      { ":running": "RUNNING" },
+    );
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { id } }),
+    );
+    if (!Item || this.isExpired(Item)) return undefined;
+    return toRun(Item);
+  }
+
+  async list(
+    query: { deviceId?: string; limit?: number; cursor?: string } = {},
+  ): Promise<Page<RunRecord>> {
+    const limit = pageSize(query.limit);
+    const notExpired = "#expiresAt > :now";
+    const now = Math.floor(this.now() / 1000);
+    if (query.deviceId !== undefined) {
+      const startKey = decodeCursor(query.cursor, keyAttributesOf(design, "byDevice"), {
+        deviceId: query.deviceId,
+      });
+      const page = await readPage(
+        this.client,
+        {
+          query: {
+            TableName: this.tableName,
+            IndexName: "byDevice",
+            KeyConditionExpression: "#deviceId = :deviceId",
+            FilterExpression: notExpired,
+            ExpressionAttributeNames: { "#deviceId": "deviceId", "#expiresAt": "expiresAt" },
+            ExpressionAttributeValues: { ":deviceId": query.deviceId, ":now": now },
+            ScanIndexForward: false,
+          },
+        },
+        limit,
+        startKey,
+      );
+      return { items: page.items.map(toRun), nextCursor: encodeCursor(page.lastKey) };
+    }
+    const startKey = decodeCursor(query.cursor, keyAttributesOf(design));
+    const page = await readPage(
+      this.client,
+      {
+        scan: {
+          TableName: this.tableName,
+          FilterExpression: notExpired,
+          ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
+          ExpressionAttributeValues: { ":now": now },
+        },
+      },
+      limit,
+      startKey,
+    );
+    return { items: page.items.map(toRun), nextCursor: encodeCursor(page.lastKey) };
+  }
+
+  private async write(
+    run: RunRecord,
+    condition?: string,
+    names?: Record<string, string>,
+    values?: Record<string, unknown>,
+  ): Promise<boolean> {
+    const expiresAt =
+      run.expiresAt ?? Math.floor(parseTime(run.startedAt, "startedAt") / 1000) + this.ttlSeconds;
+    const input: PutCommandInput = {
+      TableName: this.tableName,
+      Item: toItem({ ...run, expiresAt }),
+      ...(condition ? { ConditionExpression: condition, ExpressionAttributeNames: names } : {}),
+      ...(values && Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+    };
+    try {
+      await this.client.send(new PutCommand(input));
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  private isExpired(item: Item): boolean {
+    return typeof item.expiresAt === "number" && item.expiresAt <= Math.floor(this.now() / 1000);
+  }
+}
+
+function byteLength(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? "", "utf8");
+}
+
+/** Stands in for an input or output too large to keep. */
+function bounded(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  // JSON round trip: drops undefined members and functions, which DynamoDB cannot store.
+  const json = JSON.parse(JSON.stringify(value)) as unknown;
+  const bytes = byteLength(json);
+  return bytes > MAX_PAYLOAD_BYTES ? { truncated: true, bytes } : json;
+}
+
+/**
+ * The item for a run: no NULL `deviceId` (a GSI key cannot be NULL; the index is sparse), and
+ * steps from the middle dropped (counted in `stepsOmitted`) until it fits in one item.
+ */
+function toItem(run: RunRecord): Item {
+  const { deviceId, steps, ...rest } = run;
+  const item: Item = compact({
+    ...rest,
+    deviceId: deviceId ?? undefined,
+    input: bounded(run.input),
+    output: bounded(run.output),
+    steps: steps.map((step) => compact({ ...step })),
+  });
+  let excess = byteLength(item) - MAX_ITEM_BYTES;
+  if (excess <= 0) return item;
+  const kept = item.steps as RunStep[];
+  let omitted = 0;
+  while (excess > 0 && kept.length > KEEP_FIRST_STEPS + 1) {
+    // The oldest steps after the first few go first: the latest show where the run is.
+    const [dropped] = kept.splice(KEEP_FIRST_STEPS, 1);
+    excess -= byteLength(dropped) + 1;
+    omitted++;
+  }
+  item.stepsOmitted = (run.stepsOmitted ?? 0) + omitted;
+  return item;
+}
+
+function toRun(item: Item): RunRecord {
+  return compact({
+    id: item.id as string,
+    workflow: item.workflow as string,
+    deviceId: (item.deviceId as string | undefined) ?? null,
+    status: item.status as RunStatus,
+    startedAt: item.startedAt as string,
+    endedAt: (item.endedAt as string | null | undefined) ?? null,
+    input: item.input,
+    output: item.output,
+    error: item.error as string | undefined,
+    cause: item.cause as string | undefined,
+    steps: ((item.steps as Item[] | undefined) ?? []).map(toStep),
+    stepsOmitted: item.stepsOmitted as number | undefined,
+    expiresAt: item.expiresAt as number,
+  });
+}
+
+function toStep(item: Item): RunStep {
+  return compact({
+    name: item.name as string,
+    type: item.type as string | undefined,
+    status: item.status as StepStatus,
+    startedAt: item.startedAt as string,
+    endedAt: item.endedAt as string | undefined,
+    error: item.error as string | undefined,
+    cause: item.cause as string | undefined,
+    caughtBy: item.caughtBy as string | undefined,
+    retries: item.retries as number | undefined,
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * Workflow run history: what local mode shows for `keyheal runs show RUN_ID` and `GET /runs/{id}`
+ * (in AWS, Step Functions keeps the execution history).
+ *
+ * @module
+ */
+import type { Page } from "../devices/types.ts";
+
+export const RUN_STATUSES = ["RUNNING", "SUCCEEDED", "FAILED"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A step can also end CAUGHT: it failed and a Catch moved the run on. */
+export const STEP_STATUSES = [...RUN_STATUSES, "CAUGHT"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** One state of the workflow, as it ran. */
+export interface RunStep {
+  /** State name in the ASL file. */
+  name: string;
+  /** ASL state type (`Task`, `Choice`, `Map`, …). */
+  type?: string | undefined;
+  status: StepStatus;
+  startedAt: string;
+  endedAt?: string | undefined;
+  /** Error name (e.g. `States.TaskFailed`, `KeyConflict`) when the step failed. */
+  error?: string | undefined;
+  /** Error detail when the step failed. */
+  cause?: string | undefined;
+  /** The state a Catch sent the run to. */
+  caughtBy?: string | undefined;
+  /** How many times a Retry ran the step again. */
+  retries?: number | undefined;
+}
+
+export interface RunRecord {
+  /** The execution name (same as Step Functions would get). */
+  id: string;
+  /** Workflow name: `reconnect`, `resolve`, `rotate`. */
+  workflow: string;
+  /** Null for runs that are not about one device (a rotation). */
+  deviceId: string | null;
+  status: RunStatus;
+  startedAt: string;
+  endedAt: string | null;
+  /** Stored as JSON: never put secrets here (workflows carry secret references only). */
+  input?: unknown;
+  output?: unknown;
+  error?: string | undefined;
+  cause?: string | undefined;
+  steps: RunStep[];
+  /**
+   * Steps left out of the middle of `steps` to keep the record under DynamoDB's 400 KB item
+   * limit (a rotation's Map over a large fleet).
+   */
+  stepsOmitted?: number | undefined;
+  /** TTL, epoch seconds; the store sets it from `startedAt` when absent. */
+  expiresAt?: number | undefined;
+}
+
+export interface RunStore {
+  /** Stores a new run; false (and nothing written) when a run with this id exists. */
+  create(run: RunRecord): Promise<boolean>;
+  /**
+   * Replaces the run: progress while it runs, then its end. A RUNNING record never overwrites a
+   * run that has ended (a late progress write after the final one): false then.
+   */
+  put(run: RunRecord): Promise<boolean>;
+  /** Undefined when there is no such run or it has expired. */
+  get(id: string): Promise<RunRecord | undefined>;
+  /** A device's runs newest first (by index) when `deviceId` is given; otherwise every run. */
+  list(query?: { deviceId?: string; limit?: number; cursor?: string }): Promise<Page<RunRecord>>;
+}

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DynamoDeviceStore } from "../../../lib/store/dynamo-device-store.ts";
+import { type DynamoHarness, startDynamo } from "../../harness/dynamo.ts";
+
+let dynamo: DynamoHarness;
+let now: number;
+let store: DynamoDeviceStore;
+
+beforeAll(async () => {
+  dynamo = await startDynamo();
+});
+afterAll(async () => {
+  await dynamo?.stop();
+});
+beforeEach(async () => {
+  now = Date.parse("2025-06-01T12:00:00Z");
+  const tables = await dynamo.newTables();
+  store = new DynamoDeviceStore({
+    client: dynamo.client,
+    tableName: tables.devices,
+    clock: () => now,
+  });
+  await store.register({ id: "db-1", host: "10.0.0.5", port: 22, adminUser: "admin" });
+});
+
+const MINUTE = 60_000;
+
+describe("device lease", () => {
+  it("a held lease cannot be acquired by another owner", async () => {
+    expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
+    expect(await store.acquireLease("db-1", "run-b", MINUTE)).toBe(false);
+  });
+
+  it("the holder acquiring again succeeds (a retried task is not locked out by itself)", async () => {
+    expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
+    expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
+  });
+
+  it("an expired lease can be taken by another owner", async () => {
+    expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
+    now += MINUTE - 1;
+    expect(await store.acquireLease("db-1", "run-b", MINUTE)).toBe(false);
+    now += 2;
+    expect(await store.acquireLease("db-1", "run-b", MINUTE)).toBe(true);
+    // The former holder lost it: it can neither extend nor release it.
+    expect(await store.extendLease("db-1", "run-a", MINUTE)).toBe(false);
+    expect(await store.releaseLease("db-1", "run-a")).toBe(false);
+  });
+
+  it("only the owner extends the lease, and the extension holds others off", async () => {
+    expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
+    expect(await store.extendLease("db-1", "run-b", 10 * MINUTE)).toBe(false);
+    now += MINUTE / 2;
+    expect(await store.extendLease("db-1", "run-a", MINUTE)).toBe(true);
+    now += MINUTE - 1000; // past the first expiry, within the extension
+    expect(await store.acquireLease("db-1", "run-b", MINUTE)).toBe(false);
+  });
+
+  it("only the owner releases the lease; then anyone may take it", async () => {
+    expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
+    expect(await store.releaseLease("db-1", "run-b")).toBe(false);
+    expect(await store.acquireLease("db-1", "run-b", MINUTE)).toBe(false);
+    expect(await store.releaseLease("db-1", "run-a")).toBe(true);
+    expect(await store.releaseLease("db-1", "run-a")).toBe(false);
+    expect(await store.acquireLease("db-1", "run-b", MINUTE)).toBe(true);
+  });
+
+  it("five concurrent acquires: exactly one wins", async () => {
+    const owners = ["e1", "e2", "e3", "e4", "e5"];
+    const results = await Promise.all(
+      owners.map((owner) => store.acquireLease("db-1", owner, MINUTE)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = owners[results.indexOf(true)] as string;
+    expect(await store.releaseLease("db-1", winner)).toBe(true);
+  });
+
+  it("no lease on a device that is not registered, and none is created", async () => {
+    expect(await store.acquireLease("ghost", "run-a", MINUTE)).toBe(false);
+    expect(await store.get("ghost")).toBeUndefined();
+  });
+
+  it("the lease leaves the device's status and fields alone", async () => {
+    await store.update("db-1", { status: "KEY_CONFLICT", keyGeneration: 1 });
+    const before = await store.get("db-1");
+    await store.acquireLease("db-1", "run-a", MINUTE);
+    await store.releaseLease("db-1", "run-a");
+    expect(await store.get("db-1")).toEqual(before);
+  });
+});
