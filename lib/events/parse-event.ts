@@ -28,7 +28,8 @@ export interface ReconnectRequest {
 }
 
 /** Why a well-formed event starts nothing. */
-export type IgnoreReason = "EC2_STATE_NOT_RUNNING" | "UNMANAGED_INSTANCE";
+/** Why an event starts no run; UNKNOWN_DEVICE is decided by the intake, after parsing. */
+export type IgnoreReason = "EC2_STATE_NOT_RUNNING" | "UNMANAGED_INSTANCE" | "UNKNOWN_DEVICE";
 
 /** A valid event that needs no run. */
 export interface IgnoredEvent {

@@ -50,3 +50,46 @@ export function parseTaskEnvironment(
   }
   return parsed.data;
 }
+
+/** `arn:<partition>:states:<region>:<account>:stateMachine:<name>`. */
+const stateMachineArn = z
+  .string()
+  .regex(/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, {
+    error: "must be a Step Functions state machine ARN",
+  });
+
+/**
+ * The environment of the intake function (EventBridge → start the reconnect run), validated
+ * once at cold start. The CDK construct takes `IntakeEnvironment`.
+ */
+export const intakeEnvironmentSchema = z
+  .object({
+    DEVICES_TABLE: z.string().min(1),
+    RECONNECT_STATE_MACHINE_ARN: stateMachineArn,
+    RESOLVE_STATE_MACHINE_ARN: stateMachineArn,
+    ROTATE_STATE_MACHINE_ARN: stateMachineArn,
+    /** When set, an EC2 event counts only while its instance carries this tag. */
+    MANAGED_TAG_KEY: z.string().min(1).optional(),
+    /** With `MANAGED_TAG_KEY`: the tag must have this value (any value when absent). */
+    MANAGED_TAG_VALUE: z.string().min(1).optional(),
+    /** Only set for tests against a local engine; absent on AWS. */
+    DYNAMODB_ENDPOINT: z.url().optional(),
+  })
+  .refine((env) => env.MANAGED_TAG_VALUE === undefined || env.MANAGED_TAG_KEY !== undefined, {
+    path: ["MANAGED_TAG_VALUE"],
+    error: "needs MANAGED_TAG_KEY",
+  });
+export type IntakeEnvironment = z.input<typeof intakeEnvironmentSchema>;
+export type ParsedIntakeEnvironment = z.output<typeof intakeEnvironmentSchema>;
+
+export function parseIntakeEnvironment(
+  env: Record<string, string | undefined>,
+): ParsedIntakeEnvironment {
+  const parsed = intakeEnvironmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new InvalidEnvironmentError(
+      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+    );
+  }
+  return parsed.data;
+}

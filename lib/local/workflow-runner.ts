@@ -177,15 +177,17 @@ export class LocalWorkflowRunner {
       try {
         const output = await execution.result;
         await collect.catch(() => {});
-        final = { ...run, status: "SUCCEEDED", endedAt: new Date().toISOString(), steps, output };
+        const endedAt = new Date().toISOString();
+        final = { ...run, status: "SUCCEEDED", endedAt, steps: closeSteps(steps, endedAt), output };
       } catch (error) {
         await collect.catch(() => {});
         const e = error as { name?: string; message?: string; cause?: unknown };
+        const endedAt = new Date().toISOString();
         final = {
           ...run,
           status: "FAILED",
-          endedAt: new Date().toISOString(),
-          steps,
+          endedAt,
+          steps: closeSteps(steps, endedAt),
           error: e.name ?? "Error",
           cause: typeof e.cause === "string" ? e.cause : (e.message ?? ""),
         };
@@ -212,39 +214,50 @@ export class LocalWorkflowRunner {
   }
 }
 
+/**
+ * Folds the interpreter's event log into steps. A failing state emits StateFailed, then either
+ * StateRetried (and runs again) or StateCaught; a state stays open until one of them settles it.
+ */
 function recordStep(steps: RunStep[], event: EventLog): void {
   const at = new Date(event.timestamp).toISOString();
+  if (event.type === "StateEntered") {
+    steps.push({
+      name: event.state.name,
+      type: event.state.type,
+      status: "RUNNING",
+      startedAt: at,
+    });
+    return;
+  }
+  if (!["StateExited", "StateFailed", "StateCaught", "StateRetried"].includes(event.type)) return;
+  const step = [...steps]
+    .reverse()
+    .find((s) => s.name === event.state.name && s.endedAt === undefined);
+  if (!step) return;
   switch (event.type) {
-    case "StateEntered":
-      steps.push({
-        name: event.state.name,
-        type: event.state.type,
-        status: "RUNNING",
-        startedAt: at,
-      });
-      return;
     case "StateExited":
-    case "StateFailed":
-    case "StateCaught":
-    case "StateRetried": {
-      const step = [...steps]
-        .reverse()
-        .find((s) => s.name === event.state.name && s.status === "RUNNING");
-      if (!step) return;
-      if (event.type === "StateExited") step.status = "SUCCEEDED";
-      if (event.type === "StateFailed") {
-        step.status = "FAILED";
-        step.error = event.Error;
-      }
-      if (event.type === "StateCaught") {
-        step.status = "CAUGHT";
-        step.caughtBy = event.catch.catcher.Next;
-      }
-      if (event.type === "StateRetried") step.retries = (step.retries ?? 0) + 1;
-      step.endedAt = event.type === "StateRetried" ? undefined : at;
+      step.status = "SUCCEEDED";
+      step.endedAt = at;
       return;
-    }
-    default:
+    case "StateFailed":
+      step.status = "FAILED";
+      step.error = event.Error;
+      step.cause = typeof event.Cause === "string" ? event.Cause.slice(0, 2000) : undefined;
+      return;
+    case "StateRetried":
+      step.status = "RUNNING";
+      step.retries = (step.retries ?? 0) + 1;
+      return;
+    case "StateCaught":
+      step.status = "CAUGHT";
+      step.caughtBy = event.catch.catcher.Next;
+      step.endedAt = at;
       return;
   }
+}
+
+/** Steps a failed run left open end with the run. */
+function closeSteps(steps: RunStep[], at: string): RunStep[] {
+  for (const step of steps) if (step.endedAt === undefined) step.endedAt = at;
+  return steps;
 }

@@ -1,0 +1,3 @@
+import { intakeHandler } from "../lib/lambda/intake-bundle.ts";
+
+export const handler = intakeHandler();

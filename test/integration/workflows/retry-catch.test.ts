@@ -1,0 +1,222 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { generateKeyPair, type KeyPair } from "../../../lib/keys/index.ts";
+import { createLocalDeps } from "../../../lib/local/local-deps.ts";
+import {
+  definitionOf,
+  type LocalHandler,
+  LocalWorkflowRunner,
+  WORKFLOWS,
+  type WorkflowName,
+} from "../../../lib/local/workflow-runner.ts";
+import type { RunRecord, RunStore } from "../../../lib/store/runs.ts";
+import type { WorkflowDeps } from "../../../lib/workflows/deps.ts";
+import { type DynamoHarness, startDynamo } from "../../harness/dynamo.ts";
+import { type Fleet, startFleet, type TestDevice } from "../../harness/fleet.ts";
+
+/**
+ * Every Retry and every Catch of every ASL file is taken at least once: a fault is injected in
+ * front of the real handler of one state (the handler itself still runs on every other call),
+ * and the run's own step log must show that state retried, or caught towards the catcher's Next.
+ */
+
+type AslState = {
+  Type: string;
+  Retry?: Array<{ ErrorEquals: string[] }>;
+  Catch?: Array<{ ErrorEquals: string[]; Next: string }>;
+  ItemProcessor?: { States: Record<string, AslState> };
+};
+interface Target {
+  workflow: WorkflowName;
+  state: string;
+  kind: "retry" | "catch";
+  error: string;
+  next?: string;
+}
+
+function targetsOf(workflow: WorkflowName, states: Record<string, AslState>): Target[] {
+  const targets: Target[] = [];
+  for (const [state, def] of Object.entries(states)) {
+    for (const retrier of def.Retry ?? []) {
+      targets.push({ workflow, state, kind: "retry", error: retrier.ErrorEquals[0] ?? "" });
+    }
+    for (const catcher of def.Catch ?? []) {
+      const first = catcher.ErrorEquals[0] ?? "";
+      targets.push({
+        workflow,
+        state,
+        kind: "catch",
+        error: first === "States.ALL" ? "Keyheal.Failed" : first,
+        next: catcher.Next,
+      });
+    }
+    if (def.ItemProcessor) targets.push(...targetsOf(workflow, def.ItemProcessor.States));
+  }
+  return targets;
+}
+
+type Fault = { error: string; times: number };
+let plan = new Map<string, Fault>();
+
+function injected(error: string): Error {
+  const e = new Error(
+    JSON.stringify({ cause: "INTERNAL", operation: "DETECT", message: `injected ${error}` }),
+  );
+  e.name = error;
+  return e;
+}
+
+/** States only reached on a failure path, and the fault that leads there. */
+const OPENERS: Record<WorkflowName, Record<string, [string, Fault]>> = {
+  reconnect: {
+    Diagnose: ["Detect", { error: "Keyheal.Unreachable", times: 99 }],
+    RecordFailure: ["Detect", { error: "Keyheal.Failed", times: 99 }],
+    MarkFailed: ["Detect", { error: "Keyheal.Failed", times: 99 }],
+    ReleaseAfterFailure: ["Detect", { error: "Keyheal.Failed", times: 99 }],
+  },
+  resolve: {
+    RecordFailure: ["Resolve", { error: "Keyheal.Failed", times: 99 }],
+    MarkFailed: ["Resolve", { error: "Keyheal.Failed", times: 99 }],
+    ReleaseAfterFailure: ["Resolve", { error: "Keyheal.Failed", times: 99 }],
+    ForgetAfterFailure: ["Resolve", { error: "Keyheal.Failed", times: 99 }],
+  },
+  rotate: {
+    RecordFailure: ["Install", { error: "Keyheal.Failed", times: 99 }],
+    MarkFailed: ["Install", { error: "Keyheal.Failed", times: 99 }],
+    ReleaseAfterFailure: ["Install", { error: "Keyheal.Failed", times: 99 }],
+  },
+};
+
+let fleet: Fleet;
+let dynamo: DynamoHarness;
+let dataDir: string;
+let deps: WorkflowDeps;
+let runs: RunStore;
+let runner: LocalWorkflowRunner;
+let gen1: KeyPair;
+let counter = 0;
+const password = inject("devicePassword");
+const device = () => fleet.devices[0] as TestDevice;
+
+beforeAll(async () => {
+  [fleet, dynamo] = await Promise.all([startFleet(1), startDynamo()]);
+  dataDir = await mkdtemp(join(tmpdir(), "keyheal-rc-"));
+  // Runs here are sequential, and an injected fault may skip a release: leases lapse at once.
+  ({ deps, runs } = createLocalDeps({
+    client: dynamo.client,
+    tables: dynamo.tables,
+    dataDir,
+    leaseTtlMs: 1,
+  }));
+  const zero: Record<string, number> = {};
+  for (const w of WORKFLOWS) {
+    const walk = (states: Record<string, AslState>) => {
+      for (const [name, def] of Object.entries(states)) {
+        zero[name] = 0;
+        if (def.ItemProcessor) walk(def.ItemProcessor.States);
+      }
+    };
+    walk(definitionOf(w).States as Record<string, AslState>);
+  }
+  runner = new LocalWorkflowRunner({
+    deps,
+    runs,
+    retryIntervalOverrides: zero,
+    wrap: ({ stateName }, handler): LocalHandler => {
+      return async (input) => {
+        const fault = plan.get(stateName);
+        if (fault && fault.times > 0) {
+          fault.times -= 1;
+          throw injected(fault.error);
+        }
+        return handler(input);
+      };
+    },
+  });
+  gen1 = generateKeyPair();
+  await deps.keys.add(gen1);
+  await deps.keys.add(generateKeyPair());
+  await deps.devices.register({
+    id: device().id,
+    host: device().host,
+    port: device().port,
+    adminUser: device().user,
+    hostKeyFingerprint: device().hostKeyFingerprint,
+  });
+});
+afterAll(async () => {
+  await Promise.all([fleet?.stop(), dynamo?.stop()]);
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function runWith(target: Target): Promise<RunRecord> {
+  plan = new Map();
+  const opener = OPENERS[target.workflow][target.state];
+  if (opener) plan.set(opener[0], { ...opener[1] });
+  plan.set(
+    target.state,
+    target.kind === "retry"
+      ? { error: target.error, times: 1 }
+      : { error: target.error, times: 99 },
+  );
+  // The MarkHealthy path needs a device already on the current generation; the rest a conflict.
+  const current = (await deps.keys.loadGenerations())[0]?.key as KeyPair;
+  // A rotation installs generation N+1 over the current one.
+  const holds = target.state === "MarkHealthy" || target.workflow === "rotate" ? current : gen1;
+  await device().resetHome(`${holds.authorizedKey}\n`);
+  const id = `rc-${++counter}`;
+  let input: Record<string, unknown>;
+  if (target.workflow === "reconnect") {
+    input = { deviceId: device().id, eventId: id, trigger: "device", attempt: 1 };
+  } else if (target.workflow === "resolve") {
+    const secretRef = await deps.secrets.put(`resolve/${id}`, password, { ttlSeconds: 300 });
+    input = {
+      deviceId: device().id,
+      mode: "space-key",
+      adminUser: device().user,
+      loginUser: null,
+      secretRef,
+      passphraseRef: null,
+      adopt: null,
+    };
+  } else {
+    input = { algorithm: "ed25519" };
+  }
+  const { done } = await runner.start(target.workflow, id, input);
+  return done;
+}
+
+const allTargets = WORKFLOWS.flatMap((w) =>
+  targetsOf(w, definitionOf(w).States as Record<string, AslState>),
+);
+
+describe.each(WORKFLOWS)("%s.asl.json", (workflow) => {
+  const targets = allTargets.filter((t) => t.workflow === workflow);
+
+  it("has Retry and Catch paths to exercise", () => {
+    expect(targets.length).toBeGreaterThan(10);
+  });
+
+  it.each(
+    targets.map(
+      (t) => [`${t.state}: ${t.kind} on ${t.error}${t.next ? ` → ${t.next}` : ""}`, t] as const,
+    ),
+  )("%s", async (_label, target) => {
+    const run = await runWith(target);
+    const steps = run.steps.filter((s) => s.name === target.state);
+    expect(
+      steps.length,
+      `${target.state} never ran: ${run.steps.map((s) => s.name).join(" → ")}`,
+    ).toBeGreaterThan(0);
+    if (target.kind === "retry") {
+      expect(steps.some((s) => (s.retries ?? 0) >= 1)).toBe(true);
+    } else {
+      expect(
+        steps.some((s) => s.status === "CAUGHT" && s.caughtBy === target.next),
+        JSON.stringify(run.steps),
+      ).toBe(true);
+    }
+  });
+});
