@@ -32,7 +32,13 @@ export function workflowTask<K extends TaskName>(name: K) {
           built ??= buildAwsDeps(parseTaskEnvironment(process.env));
           request.context.deps = built;
         }
-        request.context.deps.logger.appendKeys({ task: name });
+        // Every log line of a task names its device and run; fingerprints only, never keys.
+        const event = (request.event ?? {}) as { deviceId?: unknown; runId?: unknown };
+        request.context.deps.logger.appendKeys({
+          task: name,
+          deviceId: typeof event.deviceId === "string" ? event.deviceId : undefined,
+          runId: typeof event.runId === "string" ? event.runId : undefined,
+        });
       },
       onError: (request) => {
         request.error = toTaskError(request.error, "DETECT");

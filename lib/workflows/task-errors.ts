@@ -1,4 +1,5 @@
 import { CAUSE_NAMES, type Cause, hintFor } from "../failures/causes.ts";
+import { classify } from "../failures/classify.ts";
 import { type Operation, OperationFailedError } from "../failures/errors.ts";
 
 /**
@@ -51,8 +52,13 @@ export class TaskError extends Error {
 export function toTaskError(error: unknown, fallback: Operation, freshStart = false): TaskError {
   if (error instanceof TaskError) return error;
   if (!(error instanceof OperationFailedError)) {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return new TaskError(TASK_ERRORS.FAILED, { cause: "INTERNAL", operation: fallback, message });
+    // Raised before any device conversation (a key that will not import, for example).
+    const message = error instanceof Error ? error.message : String(error);
+    return new TaskError(TASK_ERRORS.FAILED, {
+      cause: classify(error, "connect"),
+      operation: fallback,
+      message,
+    });
   }
   const failure: TaskFailure = {
     cause: error.code,

@@ -10,6 +10,14 @@ export interface MarkHealthyInput {
   /** Whether keys were written in this run (a heal, not a device found already current). */
   healed: boolean;
   custom?: boolean;
+  /** The run's start (`$$.Execution.StartTime`), for the run-duration metric. */
+  startedAt?: string;
+}
+
+function recordDuration(deps: WorkflowDeps, startedAt: string | undefined, outcome: string) {
+  const started = startedAt ? Date.parse(startedAt) : Number.NaN;
+  if (Number.isNaN(started)) return;
+  deps.metrics.addMetric(`RunDuration_${outcome}`, "Milliseconds", deps.now().getTime() - started);
 }
 
 /** The device holds the current generation (or an adopted custom key). */
@@ -22,14 +30,16 @@ export async function markHealthy(deps: WorkflowDeps, input: MarkHealthyInput) {
     lastCheckedAt: deps.now().toISOString(),
   });
   if (input.healed) deps.metrics.addMetric("ConflictsHealed", "Count", 1);
+  recordDuration(deps, input.startedAt, "Succeeded");
   return { status: device.status, keyGeneration: device.keyGeneration };
 }
 
 /** The device failed with this cause; its status says what state it is left in. */
 export async function markFailed(
   deps: WorkflowDeps,
-  input: { deviceId: string; failure: { cause: Cause; operation: Operation } },
+  input: { deviceId: string; failure: { cause: Cause; operation: Operation }; startedAt?: string },
 ) {
+  recordDuration(deps, input.startedAt, "Failed");
   const status = statusAfterFailure(input.failure.cause, input.failure.operation);
   const device = await deps.devices.update(input.deviceId, {
     status,

@@ -23,7 +23,9 @@ export async function recordFailure(
   deps: WorkflowDeps,
   input: RecordFailureInput,
 ): Promise<FailureRecord> {
-  const failure = readCatchOutput(input.error, FALLBACK[input.workflow]);
+  const read = readCatchOutput(input.error, FALLBACK[input.workflow]);
+  // In a rotation every device failure is a failed ROTATE, whatever step of the heal it hit.
+  const failure = input.workflow === "rotate" ? { ...read, operation: "ROTATE" as const } : read;
   const current = await deps.keys.current().catch(() => undefined);
   const record = await deps.failures.record({
     deviceId: input.deviceId,

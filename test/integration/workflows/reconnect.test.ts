@@ -206,6 +206,15 @@ describe("every locally producible cause gives exactly one failure record", () =
     await expectOneFailure(device(0).id, "SSH_CONFIG_MODIFIED", "VERIFY", "KEY_CONFLICT");
   });
 
+  it("AUTHORIZED_KEYS_UNPARSEABLE: a line holding an old key cannot be parsed; the new key stays", async () => {
+    const blob = gen1.authorizedKey.split(" ")[1];
+    await device(0).resetHome(`${gen1.authorizedKey}\nfrom="10.0.0.1 ssh-ed25519 ${blob} broken\n`);
+    await expectOneFailure(device(0).id, "AUTHORIZED_KEYS_UNPARSEABLE", "REPLACE", "KEY_CONFLICT");
+    const content = (await device(0).readAuthorizedKeys()).toString();
+    expect(content).toContain(gen2.authorizedKey);
+    expect(content).toContain(`from="10.0.0.1 ssh-ed25519 ${blob} broken`);
+  });
+
   it("INTERNAL: an event for a device nobody registered", async () => {
     const run = await (await reconnect("never-registered")).done;
     expect(run.status).toBe("FAILED");

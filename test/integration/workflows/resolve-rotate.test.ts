@@ -1,0 +1,196 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { generateKeyPair, type KeyPair } from "../../../lib/keys/index.ts";
+import { createLocalDeps } from "../../../lib/local/local-deps.ts";
+import { LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
+import type { RunStore } from "../../../lib/store/runs.ts";
+import type { WorkflowDeps } from "../../../lib/workflows/deps.ts";
+import { allDevices } from "../../../lib/workflows/tasks/rotate.ts";
+import { type DynamoHarness, startDynamo } from "../../harness/dynamo.ts";
+import { type Fleet, startFleet, type TestDevice } from "../../harness/fleet.ts";
+
+let fleet: Fleet;
+let dynamo: DynamoHarness;
+let dataDir: string;
+let deps: WorkflowDeps;
+let runs: RunStore;
+let runner: LocalWorkflowRunner;
+let gen1: KeyPair;
+let counter = 0;
+const password = inject("devicePassword");
+const device = (i: number) => fleet.devices[i] as TestDevice;
+
+beforeAll(async () => {
+  [fleet, dynamo] = await Promise.all([startFleet(2), startDynamo()]);
+  dataDir = await mkdtemp(join(tmpdir(), "keyheal-rr-"));
+  ({ deps, runs } = createLocalDeps({
+    client: dynamo.client,
+    tables: dynamo.tables,
+    dataDir,
+    sshTimeouts: { connectMs: 1500, handshakeMs: 1500 },
+  }));
+  runner = new LocalWorkflowRunner({ deps, runs });
+  gen1 = generateKeyPair();
+  await deps.keys.add(gen1);
+});
+afterAll(async () => {
+  await Promise.all([fleet?.stop(), dynamo?.stop()]);
+  await rm(dataDir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  for (const d of fleet.devices) {
+    await deps.devices.register({
+      id: d.id,
+      host: d.host,
+      port: d.port,
+      adminUser: d.user,
+      hostKeyFingerprint: d.hostKeyFingerprint,
+    });
+    await deps.failures.deleteMany({ deviceId: d.id });
+  }
+});
+
+async function resolveRun(input: Record<string, unknown>) {
+  const { done } = await runner.start("resolve", `resolve-${++counter}`, {
+    loginUser: null,
+    passphraseRef: null,
+    adopt: null,
+    ...input,
+  });
+  return done;
+}
+
+describe("resolve workflow (the operator's Resolve Key Conflict)", () => {
+  it("Space key: logs in by password, installs the platform key, forgets the password", async () => {
+    await device(0).resetHome(`${generateKeyPair().authorizedKey}\n`);
+    const secretRef = await deps.secrets.put(`resolve/${counter}`, password, { ttlSeconds: 300 });
+    const run = await resolveRun({
+      deviceId: device(0).id,
+      mode: "space-key",
+      adminUser: device(0).user,
+      secretRef,
+    });
+    expect(run.status).toBe("SUCCEEDED");
+    const current = await deps.keys.current();
+    expect(await deps.devices.get(device(0).id)).toMatchObject({
+      status: "KEY_BASED",
+      keyGeneration: current?.generation,
+    });
+    expect((await device(0).readAuthorizedKeys()).toString()).toContain(
+      current?.publicKey.split(" ")[1],
+    );
+    await expect(deps.secrets.get(secretRef)).rejects.toThrow();
+    expect(JSON.stringify(run)).not.toContain(password);
+  });
+
+  it("custom key with its passphrase: adopted as the device's credential", async () => {
+    const custom = generateKeyPair({ type: "ecdsa" });
+    await device(1).resetHome(`${custom.authorizedKey}\n`);
+    const secretRef = await deps.secrets.put(`resolve/k${counter}`, custom.privateKey, {
+      ttlSeconds: 300,
+    });
+    const run = await resolveRun({
+      deviceId: device(1).id,
+      mode: "custom-key",
+      adminUser: device(1).user,
+      secretRef,
+      adopt: true,
+    });
+    expect(run.status).toBe("SUCCEEDED");
+    expect(await deps.devices.get(device(1).id)).toMatchObject({ status: "CUSTOM_KEY_BASED" });
+    expect((await device(1).readAuthorizedKeys()).toString()).toBe(`${custom.authorizedKey}\n`);
+  });
+
+  it("an unusable custom key is recorded as INVALID_PRIVATE_KEY for the RESOLVE operation", async () => {
+    const secretRef = await deps.secrets.put(`resolve/bad${counter}`, "not a key at all", {
+      ttlSeconds: 300,
+    });
+    const run = await resolveRun({
+      deviceId: device(1).id,
+      mode: "custom-key",
+      adminUser: device(1).user,
+      secretRef,
+    });
+    expect(run.status).toBe("FAILED");
+    const { items } = await deps.failures.list({ deviceId: device(1).id });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ cause: "INVALID_PRIVATE_KEY", operation: "RESOLVE" });
+    await expect(deps.secrets.get(secretRef)).rejects.toThrow();
+  });
+
+  it("creating a missing user without root or sudo is recorded as USER_CREATE_FAILED", async () => {
+    const secretRef = await deps.secrets.put(`resolve/u${counter}`, password, { ttlSeconds: 300 });
+    const run = await resolveRun({
+      deviceId: device(0).id,
+      mode: "space-key",
+      adminUser: `kh_new_${randomBytes(3).toString("hex")}`,
+      loginUser: device(0).user,
+      secretRef,
+    });
+    expect(run.status).toBe("FAILED");
+    const { items } = await deps.failures.list({ deviceId: device(0).id });
+    expect(items.map((f) => f.cause)).toEqual(["USER_CREATE_FAILED"]);
+  });
+});
+
+describe("rotate workflow", () => {
+  it("installs N+1 on every reachable device; a device that is down is recorded and keeps its generation", async () => {
+    const before = (await deps.keys.current())?.generation ?? 0;
+    const held = (await deps.keys.loadGenerations())[0]?.key as KeyPair;
+    for (const d of fleet.devices) await d.resetHome(`${held.authorizedKey}\n`);
+    await deps.devices.update(device(0).id, { keyGeneration: before, status: "KEY_BASED" });
+    await deps.devices.update(device(1).id, { keyGeneration: before, status: "KEY_BASED" });
+    await device(1).stop();
+    try {
+      const { done } = await runner.start("rotate", `rotate-${++counter}`, {
+        algorithm: "ed25519",
+      });
+      const run = await done;
+      expect(run.status).toBe("SUCCEEDED");
+      expect(run.output).toMatchObject({ key: { generation: before + 1 } });
+      expect(await deps.devices.get(device(0).id)).toMatchObject({
+        status: "KEY_BASED",
+        keyGeneration: before + 1,
+      });
+      expect(await deps.devices.get(device(1).id)).toMatchObject({
+        status: "UNREACHABLE",
+        keyGeneration: before,
+      });
+      const { items } = await deps.failures.list({ deviceId: device(1).id });
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({ operation: "ROTATE", cause: "CONNECTION_REFUSED" });
+      // Device 1 still holds the previous generation, so it is not retired.
+      expect((await deps.keys.get(before))?.status).toBe("PREVIOUS");
+    } finally {
+      await device(1).start();
+      await deps.devices.register({
+        id: device(1).id,
+        host: device(1).host,
+        port: device(1).port,
+        adminUser: device(1).user,
+        hostKeyFingerprint: device(1).hostKeyFingerprint,
+      });
+    }
+
+    // It comes back and heals through reconnect; the next rotation retires what nobody holds.
+    const healed = await (
+      await runner.start("reconnect", `back-${counter}`, {
+        deviceId: device(1).id,
+        eventId: "back",
+        trigger: "device",
+        attempt: 1,
+      })
+    ).done;
+    expect(healed.status).toBe("SUCCEEDED");
+    expect(await deps.devices.get(device(1).id)).toMatchObject({ keyGeneration: before + 1 });
+    const next = await (await runner.start("rotate", `rotate-${++counter}`, { algorithm: "rsa" }))
+      .done;
+    expect(next.status).toBe("SUCCEEDED");
+    expect((await deps.keys.get(before))?.status).toBe("RETIRED");
+    const generations = new Set((await allDevices(deps)).map((d) => d.keyGeneration));
+    expect(generations).toEqual(new Set([before + 2]));
+  });
+});
