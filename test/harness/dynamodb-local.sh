@@ -6,8 +6,19 @@
 #   KEYHEAL_DYNAMODB_ENDPOINT=$endpoint npx vitest run --project integration test/integration/store
 #   bash test/harness/dynamodb-local.sh stop
 #
+# or, all in one (what `npm run test:store:dynamodb-local` does; the server is stopped however the
+# command ends, unless it was already running before):
+#
+#   bash test/harness/dynamodb-local.sh run -- vitest run --project integration test/integration/store
+#
 # The jar comes from the npm package amplify-dynamodb-simulator (it bundles DynamoDB Local), fetched
-# once with `npm pack` into a cache directory. Needs Java 11 or later.
+# once with `npm pack` into a cache directory. Needs Java 11 or later: on Debian or Ubuntu,
+# `apt-get install default-jre-headless` (.ci/run installs it when `java` is missing).
+#
+# Unlike dynalite, DynamoDB Local runs TTL: a background job deletes items whose TTL attribute lies
+# in the past (by the real clock, less than 5 years ago, as on AWS), at moments of its choosing. A
+# test that stores records with a fixed clock must pick one whose expiries are in the real future
+# (or more than 5 years past), or its items may vanish mid-test.
 #
 # Environment: KEYHEAL_DYNAMODB_LOCAL_PORT (default 8000), KEYHEAL_CACHE_DIR (default
 # /var/cache/keyheal when writable, else ./.cache/keyheal).
@@ -65,12 +76,52 @@ fetch_jar_dir() {
 }
 
 answers() {
-  # Any HTTP answer (DynamoDB Local says 400 to an unsigned GET) means it is serving.
-  curl --silent --output /dev/null --max-time 2 "http://127.0.0.1:$port/" 2>/dev/null
+  # Any HTTP answer (DynamoDB Local says 400 to an unsigned GET) means it is serving. Plain bash
+  # (/dev/tcp) rather than curl, which a fresh machine may not have.
+  local reply
+  reply="$(
+    timeout 3 bash -c '
+      exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+      printf "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
+      head -c 5 <&3
+    ' answers "$port" 2>/dev/null
+  )" || return 1
+  [[ "$reply" == "HTTP/" ]]
 }
 
 is_running() {
   [[ -f "$pidfile" ]] && kill -0 "$(cat -- "$pidfile")" 2>/dev/null
+}
+
+readonly JAVA_HINT="install a Java runtime, 11 or later: on Debian or Ubuntu \`apt-get install default-jre-headless\` (or openjdk-17-jre-headless)"
+
+# Fails, naming what to install, unless `java -version` reports Java 11 or later.
+require_java() {
+  if ! command -v java >/dev/null 2>&1; then
+    echo "DynamoDB Local needs Java, and \`java\` is not on PATH: $JAVA_HINT" >&2
+    exit 1
+  fi
+  local banner
+  if ! banner="$(java -version 2>&1)"; then
+    printf 'DynamoDB Local needs Java, and `java -version` failed:\n%s\n%s\n' "$banner" "$JAVA_HINT" >&2
+    exit 1
+  fi
+  # `openjdk version "17.0.15" …`, `java version "1.8.0_392" …`, `openjdk version "21" …`
+  local version major
+  version="$(sed -n 's/^.* version "\([^"]*\)".*$/\1/p' <<<"$banner" | head -n 1)"
+  major="${version%%[.+_-]*}"
+  if [[ "$major" == 1 ]]; then
+    major="${version#1.}"
+    major="${major%%[.+_-]*}"
+  fi
+  if [[ ! "$major" =~ ^[0-9]+$ ]]; then
+    printf 'cannot tell the Java version from `java -version`:\n%s\n' "$banner" >&2
+    exit 1
+  fi
+  if ((major < 11)); then
+    echo "DynamoDB Local needs Java 11 or later, found $version: $JAVA_HINT" >&2
+    exit 1
+  fi
 }
 
 start() {
@@ -78,28 +129,27 @@ start() {
     echo "http://127.0.0.1:$port"
     return
   fi
-  if ! command -v java >/dev/null; then
-    echo "java is missing: install a JRE 11 or later (apt-get install -y openjdk-17-jre-headless)" >&2
-    exit 1
-  fi
+  require_java
   if answers; then
     echo "port $port on 127.0.0.1 is taken by another process; set KEYHEAL_DYNAMODB_LOCAL_PORT" >&2
     exit 1
   fi
   local dir
   dir="$(fetch_jar_dir)"
-  # setsid: the server outlives this script and the shell that ran it.
+  # setsid: the server outlives this script and the shell that ran it. exec: the recorded pid is
+  # java's own.
   (
     cd -- "$dir"
-    setsid java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
-      -inMemory -port "$port" >"$logfile" 2>&1 </dev/null &
-    echo $! >"$pidfile"
-  )
+    exec setsid java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
+      -inMemory -port "$port" >"$logfile" 2>&1 </dev/null
+  ) &
+  echo $! >"$pidfile"
   local deadline=$((SECONDS + 60))
   until answers; do
     if ! is_running; then
       echo "DynamoDB Local exited; its log ($logfile):" >&2
       cat -- "$logfile" >&2
+      rm -f -- "$pidfile"
       exit 1
     fi
     if ((SECONDS > deadline)); then
@@ -112,20 +162,59 @@ start() {
   echo "http://127.0.0.1:$port"
 }
 
+# Stops the server this script started (if any) and waits until it has exited, so the port is free.
 stop() {
-  if [[ -f "$pidfile" ]]; then
-    local pid
-    pid="$(cat -- "$pidfile")"
+  [[ -f "$pidfile" ]] || return 0
+  local pid
+  pid="$(cat -- "$pidfile")"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
     kill "$pid" 2>/dev/null || true
-    rm -f -- "$pidfile"
+    local deadline=$((SECONDS + 10))
+    while kill -0 "$pid" 2>/dev/null; do
+      if ((SECONDS > deadline)); then
+        kill -KILL "$pid" 2>/dev/null || true
+        break
+      fi
+      sleep 0.1
+    done
   fi
+  rm -f -- "$pidfile"
 }
 
-case "${1:-start}" in
+# Runs a command with KEYHEAL_DYNAMODB_ENDPOINT set to a DynamoDB Local started for it, stops the
+# server however the command ends (unless it was already running), and exits with its status.
+run() {
+  if (($# == 0)); then
+    echo "usage: $0 run [--] command [args…]" >&2
+    exit 2
+  fi
+  local endpoint
+  if is_running && answers; then
+    endpoint="http://127.0.0.1:$port"
+    echo "dynamodb-local: using the server already running at $endpoint" >&2
+  else
+    trap stop EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    endpoint="$(start)"
+    echo "dynamodb-local: started at $endpoint" >&2
+  fi
+  local status=0
+  KEYHEAL_DYNAMODB_ENDPOINT="$endpoint" "$@" || status=$?
+  exit "$status"
+}
+
+command="${1:-start}"
+(($# == 0)) || shift
+case "$command" in
   start) start ;;
   stop) stop ;;
+  run)
+    [[ "${1:-}" != "--" ]] || shift
+    run "$@"
+    ;;
   *)
-    echo "usage: $0 [start|stop]" >&2
+    echo "usage: $0 [start|stop|run [--] command [args…]]" >&2
     exit 2
     ;;
 esac

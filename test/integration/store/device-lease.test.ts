@@ -13,7 +13,7 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 beforeEach(async () => {
-  now = Date.parse("2025-06-01T12:00:00Z");
+  now = Date.parse("2031-06-01T12:00:00Z");
   const tables = await dynamo.newTables();
   store = new DynamoDeviceStore({
     client: dynamo.client,

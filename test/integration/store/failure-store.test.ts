@@ -1,3 +1,4 @@
+// Fixed dates lie in the real future: DynamoDB Local runs TTL deletion against the real clock.
 import { decodeTime, isValid } from "ulid";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Cause, hintFor } from "../../../lib/failures/causes.ts";
@@ -8,7 +9,7 @@ import { type DynamoHarness, startDynamo } from "../../harness/dynamo.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const T0 = Date.parse("2025-03-01T00:00:00.000Z");
+const T0 = Date.parse("2031-03-01T00:00:00.000Z");
 const at = (hours: number) => new Date(T0 + hours * HOUR).toISOString();
 
 let dynamo: DynamoHarness;

@@ -1,3 +1,4 @@
+// Fixed dates lie in the real future: DynamoDB Local runs TTL deletion against the real clock.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoRunStore } from "../../../lib/store/dynamo-run-store.ts";
 import type { RunRecord, RunStep } from "../../../lib/store/runs.ts";
@@ -14,7 +15,7 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 beforeEach(async () => {
-  now = Date.parse("2025-05-01T08:00:00Z");
+  now = Date.parse("2031-05-01T08:00:00Z");
   const tables = await dynamo.newTables();
   store = new DynamoRunStore({ client: dynamo.client, tableName: tables.runs, clock: () => now });
 });
@@ -34,8 +35,8 @@ function run(id: string, deviceId: string | null, startedAt: string): RunRecord 
 
 describe("run store", () => {
   it("creates a run once: a second create with the same id writes nothing", async () => {
-    expect(await store.create(run("r1", "web-1", "2025-05-01T08:00:00.000Z"))).toBe(true);
-    expect(await store.create({ ...run("r1", "other", "2025-05-01T09:00:00.000Z") })).toBe(false);
+    expect(await store.create(run("r1", "web-1", "2031-05-01T08:00:00.000Z"))).toBe(true);
+    expect(await store.create({ ...run("r1", "other", "2031-05-01T09:00:00.000Z") })).toBe(false);
     const stored = await store.get("r1");
     expect(stored).toMatchObject({
       id: "r1",
@@ -46,31 +47,31 @@ describe("run store", () => {
       input: { deviceId: "web-1", eventId: "evt-r1" },
       steps: [],
     });
-    expect(stored?.expiresAt).toBe(Date.parse("2025-05-01T08:00:00Z") / 1000 + 90 * 86_400);
+    expect(stored?.expiresAt).toBe(Date.parse("2031-05-01T08:00:00Z") / 1000 + 90 * 86_400);
   });
 
   it("stores progress and the end with steps; a late RUNNING write cannot undo the end", async () => {
-    const started = run("r2", null, "2025-05-01T08:00:00.000Z");
+    const started = run("r2", null, "2031-05-01T08:00:00.000Z");
     await store.create(started);
     const steps: RunStep[] = [
       {
         name: "AcquireLease",
         type: "Task",
         status: "SUCCEEDED",
-        startedAt: "2025-05-01T08:00:00.100Z",
-        endedAt: "2025-05-01T08:00:00.200Z",
+        startedAt: "2031-05-01T08:00:00.100Z",
+        endedAt: "2031-05-01T08:00:00.200Z",
       },
       {
         name: "Detect",
         type: "Task",
         status: "CAUGHT",
-        startedAt: "2025-05-01T08:00:00.300Z",
-        endedAt: "2025-05-01T08:00:01.000Z",
+        startedAt: "2031-05-01T08:00:00.300Z",
+        endedAt: "2031-05-01T08:00:01.000Z",
         error: "AuthRejected",
         caughtBy: "RecordFailure",
         retries: 2,
       },
-      { name: "RecordFailure", status: "RUNNING", startedAt: "2025-05-01T08:00:01.100Z" },
+      { name: "RecordFailure", status: "RUNNING", startedAt: "2031-05-01T08:00:01.100Z" },
     ];
     expect(await store.put({ ...started, steps })).toBe(true);
     expect((await store.get("r2"))?.steps).toEqual(steps);
@@ -78,7 +79,7 @@ describe("run store", () => {
     const ended: RunRecord = {
       ...started,
       status: "FAILED",
-      endedAt: "2025-05-01T08:00:02.000Z",
+      endedAt: "2031-05-01T08:00:02.000Z",
       error: "AuthRejected",
       cause: "no known key accepted",
       steps,
@@ -88,7 +89,7 @@ describe("run store", () => {
     expect(await store.get("r2")).toMatchObject({
       status: "FAILED",
       deviceId: null,
-      endedAt: "2025-05-01T08:00:02.000Z",
+      endedAt: "2031-05-01T08:00:02.000Z",
       error: "AuthRejected",
       steps,
     });
@@ -96,10 +97,10 @@ describe("run store", () => {
 
   it("lists a device's runs newest first through the index, across pages", async () => {
     for (let i = 0; i < 5; i++) {
-      await store.create(run(`d-${i}`, "web-1", `2025-05-01T0${i}:00:00.000Z`));
+      await store.create(run(`d-${i}`, "web-1", `2031-05-01T0${i}:00:00.000Z`));
     }
-    await store.create(run("other", "web-2", "2025-05-01T03:30:00.000Z"));
-    await store.create(run("rotation", null, "2025-05-01T03:40:00.000Z"));
+    await store.create(run("other", "web-2", "2031-05-01T03:30:00.000Z"));
+    await store.create(run("rotation", null, "2031-05-01T03:40:00.000Z"));
     const first = await store.list({ deviceId: "web-1", limit: 2 });
     const ids = first.items.map((r) => r.id);
     let cursor = first.nextCursor;
@@ -113,20 +114,20 @@ describe("run store", () => {
   });
 
   it("hides expired runs", async () => {
-    await store.create(run("old", "web-1", "2025-01-01T00:00:00.000Z"));
-    now = Date.parse("2025-04-02T00:00:00Z");
+    await store.create(run("old", "web-1", "2031-01-01T00:00:00.000Z"));
+    now = Date.parse("2031-04-02T00:00:00Z");
     expect(await store.get("old")).toBeUndefined();
     expect((await store.list({ deviceId: "web-1" })).items).toEqual([]);
   });
 
   it("keeps a huge run within one item by leaving out steps from the middle", async () => {
-    const started = run("big", null, "2025-05-01T08:00:00.000Z");
+    const started = run("big", null, "2031-05-01T08:00:00.000Z");
     const steps: RunStep[] = Array.from({ length: 4000 }, (_, i) => ({
       name: `ReplaceKey-device-${i}`,
       type: "Task",
       status: "SUCCEEDED",
-      startedAt: "2025-05-01T08:00:00.000Z",
-      endedAt: "2025-05-01T08:00:01.000Z",
+      startedAt: "2031-05-01T08:00:00.000Z",
+      endedAt: "2031-05-01T08:00:01.000Z",
       cause: "x".repeat(60),
     }));
     expect(await store.put({ ...started, steps, output: { blob: "y".repeat(100_000) } })).toBe(
