@@ -6,7 +6,7 @@ import type { WorkflowDeps } from "../workflows/deps.ts";
 import { toTaskError } from "../workflows/task-errors.ts";
 import { TASKS, type TaskName } from "../workflows/tasks/index.ts";
 import { buildAwsDeps } from "./aws-deps.ts";
-import { parseTaskEnvironment } from "./env.ts";
+import { readTaskEnvironment } from "./env.ts";
 import { logger, metrics } from "./powertools.ts";
 
 /** A Lambda context; the local runtime passes its own `deps`, Lambda builds them from env. */
@@ -29,7 +29,7 @@ export function workflowTask<K extends TaskName>(name: K) {
     .use({
       before: (request) => {
         if (!request.context.deps) {
-          built ??= buildAwsDeps(parseTaskEnvironment(process.env));
+          built ??= buildAwsDeps(readTaskEnvironment());
           request.context.deps = built;
         }
         // Every log line of a task names its device and run; fingerprints only, never keys.

@@ -93,3 +93,12 @@ export function parseIntakeEnvironment(
   }
   return parsed.data;
 }
+
+/** The one place a function reads its process environment: validated, at cold start. */
+export function readTaskEnvironment(): ParsedTaskEnvironment {
+  return parseTaskEnvironment(process.env);
+}
+
+export function readIntakeEnvironment(): ParsedIntakeEnvironment {
+  return parseIntakeEnvironment(process.env);
+}

@@ -18,7 +18,7 @@ import {
   managedByTag,
 } from "../workflows/intake.ts";
 import { StepFunctionsStarter, type WorkflowStarter } from "../workflows/starters.ts";
-import { type ParsedIntakeEnvironment, parseIntakeEnvironment } from "./env.ts";
+import { type ParsedIntakeEnvironment, readIntakeEnvironment } from "./env.ts";
 import { logger, metrics } from "./powertools.ts";
 
 /** What the intake function works with; tests inject their own through `context.deps`. */
@@ -86,7 +86,7 @@ export function intakeHandler() {
     .use(logMetrics(metrics))
     .use({
       before: (request) => {
-        request.context.deps ??= built ??= buildAwsIntakeDeps(parseIntakeEnvironment(process.env));
+        request.context.deps ??= built ??= buildAwsIntakeDeps(readIntakeEnvironment());
       },
     })
     .handler(async (event, context) => {
