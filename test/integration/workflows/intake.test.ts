@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { Ec2Inventory } from "../../../lib/cloud/ec2-inventory.ts";
+import type { DeviceRegistration } from "../../../lib/devices/types.ts";
 import {
   IntakeStats,
   InvalidEventError,
@@ -15,22 +13,18 @@ import {
 import { generateKeyPair, type KeyPair } from "../../../lib/keys/index.ts";
 import { type IntakeContext, intakeHandler } from "../../../lib/lambda/intake-bundle.ts";
 import { logger, metrics } from "../../../lib/lambda/powertools.ts";
-import { createLocalDeps } from "../../../lib/local/local-deps.ts";
-import { LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
+import type { LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
 import type { RunStore } from "../../../lib/store/runs.ts";
 import type { WorkflowDeps } from "../../../lib/workflows/deps.ts";
 import { type IntakeDeps, intakeEvent, managedByTag } from "../../../lib/workflows/intake.ts";
 import { LocalStarter } from "../../../lib/workflows/starters.ts";
 import { deviceReconnected, ec2StateChange, mutable } from "../../fixtures/events/factory.ts";
-import { type DynamoHarness, startDynamo } from "../../harness/dynamo.ts";
-import { type Fleet, startFleet, type TestDevice } from "../../harness/fleet.ts";
+import { startWorkflowEnv, type WorkflowEnv } from "../../harness/workflow-env.ts";
 
 const INSTANCE = "i-0a1b2c3d4e5f60718";
 const ec2Mock = mockClient(EC2Client);
 
-let fleet: Fleet;
-let dynamo: DynamoHarness;
-let dataDir: string;
+let env: WorkflowEnv;
 let deps: WorkflowDeps;
 let runs: RunStore;
 let runner: LocalWorkflowRunner;
@@ -40,22 +34,14 @@ let stats: IntakeStats;
 /** The input each Detect step received, by run name. */
 const detectInputs = new Map<string, unknown>();
 
-const device = () => fleet.devices[0] as TestDevice;
+const device = () => env.device();
 
 function intake(): IntakeDeps {
   return { devices: deps.devices, starter: new LocalStarter(runner), stats, logger };
 }
 
-async function registerAs(id: string, extra: Record<string, unknown> = {}) {
-  const d = device();
-  await deps.devices.register({
-    id,
-    host: d.host,
-    port: d.port,
-    adminUser: d.user,
-    hostKeyFingerprint: d.hostKeyFingerprint,
-    ...extra,
-  });
+async function registerAs(id: string, extra: Partial<DeviceRegistration> = {}) {
+  await env.register(device(), { id, ...extra });
   await deps.devices.update(id, { status: "UNKNOWN", keyGeneration: null, lastFailureCause: null });
 }
 
@@ -65,26 +51,22 @@ async function ended(runId: string) {
 }
 
 beforeAll(async () => {
-  [fleet, dynamo] = await Promise.all([startFleet(1), startDynamo()]);
-  dataDir = await mkdtemp(join(tmpdir(), "keyheal-intake-"));
-  ({ deps, runs } = createLocalDeps({
-    client: dynamo.client,
-    tables: dynamo.tables,
-    dataDir,
-    sshTimeouts: { handshakeMs: 1500, connectMs: 1500 },
-  }));
-  runner = new LocalWorkflowRunner({
-    deps,
-    runs,
-    wrap: ({ stateName }, handler) =>
-      stateName === "Detect"
-        ? async (input) => {
-            const { deviceId, trigger } = input as { deviceId: string; trigger: string };
-            detectInputs.set(deviceId, { deviceId, trigger });
-            return handler(input);
-          }
-        : handler,
+  env = await startWorkflowEnv({
+    name: "intake",
+    devices: 1,
+    local: { sshTimeouts: { handshakeMs: 1500, connectMs: 1500 } },
+    runner: {
+      wrap: ({ stateName }, handler) =>
+        stateName === "Detect"
+          ? async (input) => {
+              const { deviceId, trigger } = input as { deviceId: string; trigger: string };
+              detectInputs.set(deviceId, { deviceId, trigger });
+              return handler(input);
+            }
+          : handler,
+    },
   });
+  ({ deps, runs, runner } = env);
   gen1 = generateKeyPair({ comment: "gen1" });
   gen2 = generateKeyPair({ comment: "gen2" });
   await deps.keys.add(gen1);
@@ -92,8 +74,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await runner?.drain();
-  await Promise.all([fleet?.stop(), dynamo?.stop()]);
-  await rm(dataDir, { recursive: true, force: true });
+  await env?.stop();
 });
 beforeEach(async () => {
   stats = new IntakeStats();

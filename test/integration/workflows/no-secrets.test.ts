@@ -1,18 +1,14 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { runNameFor } from "../../../lib/events/run-name.ts";
 import type { FailureRecord } from "../../../lib/failures/types.ts";
 import { generateKeyPair, type KeyPair } from "../../../lib/keys/index.ts";
 import { logger } from "../../../lib/lambda/powertools.ts";
-import { createLocalDeps } from "../../../lib/local/local-deps.ts";
-import { LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
+import type { LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
 import type { RunRecord, RunStore } from "../../../lib/store/runs.ts";
 import type { WorkflowDeps } from "../../../lib/workflows/deps.ts";
-import { type DynamoHarness, startDynamo } from "../../harness/dynamo.ts";
-import { type Fleet, startFleet, type TestDevice } from "../../harness/fleet.ts";
+import type { DynamoHarness } from "../../harness/dynamo.ts";
+import { startWorkflowEnv, type WorkflowEnv } from "../../harness/workflow-env.ts";
 
 /**
  * Secrets never leave the secret store: runs that handle private keys and the device password end
@@ -34,9 +30,8 @@ const logLevelEnvBefore = vi.hoisted(() => {
   return before;
 });
 
-let fleet: Fleet;
+let env: WorkflowEnv;
 let dynamo: DynamoHarness;
-let dataDir: string;
 let deps: WorkflowDeps;
 let runs: RunStore;
 let runner: LocalWorkflowRunner;
@@ -49,7 +44,7 @@ let levelDuringRuns = "";
 let captured = "";
 const ended: Record<"healed" | "rejected" | "resolved" | "resolveFailed", RunRecord> = {} as never;
 
-const device = () => fleet.devices[0] as TestDevice;
+const device = () => env.device();
 
 /** Replaces stdout, stderr and console writes with a recorder; returns the undo. */
 function captureOutput(): () => void {
@@ -134,27 +129,18 @@ async function resolveWith(id: string, adminUser: string) {
 }
 
 beforeAll(async () => {
-  [fleet, dynamo] = await Promise.all([startFleet(1), startDynamo()]);
-  dataDir = await mkdtemp(join(tmpdir(), "keyheal-nosecrets-"));
-  ({ deps, runs } = createLocalDeps({
-    client: dynamo.client,
-    tables: dynamo.tables,
-    dataDir,
-    sshTimeouts: { handshakeMs: 1500, connectMs: 1500 },
-  }));
-  runner = new LocalWorkflowRunner({ deps, runs });
+  env = await startWorkflowEnv({
+    name: "nosecrets",
+    devices: 1,
+    local: { sshTimeouts: { handshakeMs: 1500, connectMs: 1500 } },
+  });
+  ({ dynamo, deps, runs, runner } = env);
   gen1 = generateKeyPair({ comment: "gen1" });
   gen2 = generateKeyPair({ comment: "gen2" });
   await deps.keys.add(gen1);
   await deps.keys.add(gen2);
   await device().resetHome(`# kept\n${gen1.authorizedKey}\n`);
-  await deps.devices.register({
-    id: device().id,
-    host: device().host,
-    port: device().port,
-    adminUser: device().user,
-    hostKeyFingerprint: device().hostKeyFingerprint,
-  });
+  await env.register(device());
 
   const level = logger.getLevelName();
   logger.setLogLevel("DEBUG");
@@ -189,8 +175,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (logLevelEnvBefore === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
   else process.env.POWERTOOLS_LOG_LEVEL = logLevelEnvBefore;
-  await Promise.all([fleet?.stop(), dynamo?.stop()]);
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await env?.stop();
 });
 
 describe("no secret leaves the secret store", () => {

@@ -1,40 +1,25 @@
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { chmod } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runNameFor } from "../../../lib/events/run-name.ts";
 import { hintFor } from "../../../lib/failures/causes.ts";
 import { generateKeyPair, type KeyPair } from "../../../lib/keys/index.ts";
-import { createLocalDeps } from "../../../lib/local/local-deps.ts";
-import { LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
-import type { RunStore } from "../../../lib/store/runs.ts";
+import type { LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
 import type { WorkflowDeps } from "../../../lib/workflows/deps.ts";
-import { type DynamoHarness, startDynamo } from "../../harness/dynamo.ts";
-import { type Fleet, freePort, startFleet, type TestDevice } from "../../harness/fleet.ts";
+import { type Fleet, freePort } from "../../harness/fleet.ts";
+import { startWorkflowEnv, type WorkflowEnv } from "../../harness/workflow-env.ts";
 
+let env: WorkflowEnv;
 let fleet: Fleet;
-let dynamo: DynamoHarness;
-let dataDir: string;
 let deps: WorkflowDeps;
-let runs: RunStore;
 let runner: LocalWorkflowRunner;
 let gen1: KeyPair;
 let gen2: KeyPair;
 let eventCounter = 0;
 
-const device = (i: number) => fleet.devices[i] as TestDevice;
-
-async function register(d: TestDevice, overrides: Record<string, unknown> = {}) {
-  await deps.devices.register({
-    id: d.id,
-    host: d.host,
-    port: d.port,
-    adminUser: d.user,
-    hostKeyFingerprint: d.hostKeyFingerprint,
-    ...overrides,
-  });
-}
+const device = (i: number) => env.device(i);
+const register: WorkflowEnv["register"] = (d, overrides) => env.register(d, overrides);
 
 async function reconnect(deviceId: string, eventId = `evt-${++eventCounter}`, trigger = "device") {
   const name = runNameFor(deviceId, eventId);
@@ -46,23 +31,19 @@ async function failuresOf(deviceId: string) {
 }
 
 beforeAll(async () => {
-  [fleet, dynamo] = await Promise.all([startFleet(3), startDynamo()]);
-  dataDir = await mkdtemp(join(tmpdir(), "keyheal-wf-"));
-  ({ deps, runs } = createLocalDeps({
-    client: dynamo.client,
-    tables: dynamo.tables,
-    dataDir,
-    sshTimeouts: { handshakeMs: 1500, connectMs: 1500 },
-  }));
-  runner = new LocalWorkflowRunner({ deps, runs });
+  env = await startWorkflowEnv({
+    name: "wf",
+    devices: 3,
+    local: { sshTimeouts: { handshakeMs: 1500, connectMs: 1500 } },
+  });
+  ({ fleet, deps, runner } = env);
   gen1 = generateKeyPair({ comment: "gen1" });
   gen2 = generateKeyPair({ comment: "gen2" });
   await deps.keys.add(gen1);
   await deps.keys.add(gen2);
 });
 afterAll(async () => {
-  await Promise.all([fleet?.stop(), dynamo?.stop()]);
-  await rm(dataDir, { recursive: true, force: true });
+  await env?.stop();
 });
 beforeEach(async () => {
   for (const d of fleet.devices) {

@@ -1,54 +1,37 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { generateKeyPair, type KeyPair } from "../../../lib/keys/index.ts";
-import { createLocalDeps } from "../../../lib/local/local-deps.ts";
-import { LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
-import type { RunStore } from "../../../lib/store/runs.ts";
+import type { LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
 import type { WorkflowDeps } from "../../../lib/workflows/deps.ts";
 import { allDevices } from "../../../lib/workflows/tasks/rotate.ts";
-import { type DynamoHarness, startDynamo } from "../../harness/dynamo.ts";
-import { type Fleet, startFleet, type TestDevice } from "../../harness/fleet.ts";
+import type { Fleet } from "../../harness/fleet.ts";
+import { startWorkflowEnv, type WorkflowEnv } from "../../harness/workflow-env.ts";
 
+let env: WorkflowEnv;
 let fleet: Fleet;
-let dynamo: DynamoHarness;
-let dataDir: string;
 let deps: WorkflowDeps;
-let runs: RunStore;
 let runner: LocalWorkflowRunner;
 let gen1: KeyPair;
 let counter = 0;
 const password = inject("devicePassword");
-const device = (i: number) => fleet.devices[i] as TestDevice;
+const device = (i: number) => env.device(i);
 
 beforeAll(async () => {
-  [fleet, dynamo] = await Promise.all([startFleet(2), startDynamo()]);
-  dataDir = await mkdtemp(join(tmpdir(), "keyheal-rr-"));
-  ({ deps, runs } = createLocalDeps({
-    client: dynamo.client,
-    tables: dynamo.tables,
-    dataDir,
-    sshTimeouts: { connectMs: 1500, handshakeMs: 1500 },
-  }));
-  runner = new LocalWorkflowRunner({ deps, runs });
+  env = await startWorkflowEnv({
+    name: "rr",
+    devices: 2,
+    local: { sshTimeouts: { connectMs: 1500, handshakeMs: 1500 } },
+  });
+  ({ fleet, deps, runner } = env);
   gen1 = generateKeyPair();
   await deps.keys.add(gen1);
 });
 afterAll(async () => {
-  await Promise.all([fleet?.stop(), dynamo?.stop()]);
-  await rm(dataDir, { recursive: true, force: true });
+  await env?.stop();
 });
 beforeEach(async () => {
   for (const d of fleet.devices) {
-    await deps.devices.register({
-      id: d.id,
-      host: d.host,
-      port: d.port,
-      adminUser: d.user,
-      hostKeyFingerprint: d.hostKeyFingerprint,
-    });
+    await env.register(d);
     await deps.failures.deleteMany({ deviceId: d.id });
   }
 });
@@ -166,13 +149,7 @@ describe("rotate workflow", () => {
       expect((await deps.keys.get(before))?.status).toBe("PREVIOUS");
     } finally {
       await device(1).start();
-      await deps.devices.register({
-        id: device(1).id,
-        host: device(1).host,
-        port: device(1).port,
-        adminUser: device(1).user,
-        hostKeyFingerprint: device(1).hostKeyFingerprint,
-      });
+      await env.register(device(1));
     }
 
     // It comes back and heals through reconnect; the next rotation retires what nobody holds.

@@ -1,20 +1,15 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateKeyPair, type KeyPair } from "../../../lib/keys/index.ts";
-import { createLocalDeps } from "../../../lib/local/local-deps.ts";
 import {
   definitionOf,
   type LocalHandler,
-  LocalWorkflowRunner,
+  type LocalWorkflowRunner,
   WORKFLOWS,
   type WorkflowName,
 } from "../../../lib/local/workflow-runner.ts";
-import type { RunRecord, RunStore } from "../../../lib/store/runs.ts";
+import type { RunRecord } from "../../../lib/store/runs.ts";
 import type { WorkflowDeps } from "../../../lib/workflows/deps.ts";
-import { type DynamoHarness, startDynamo } from "../../harness/dynamo.ts";
-import { type Fleet, startFleet, type TestDevice } from "../../harness/fleet.ts";
+import { startWorkflowEnv, type WorkflowEnv } from "../../harness/workflow-env.ts";
 
 /**
  * Every Retry and every Catch of every ASL file is taken at least once: a fault is injected in
@@ -89,27 +84,15 @@ const OPENERS: Record<WorkflowName, Record<string, [string, Fault]>> = {
   },
 };
 
-let fleet: Fleet;
-let dynamo: DynamoHarness;
-let dataDir: string;
+let env: WorkflowEnv;
 let deps: WorkflowDeps;
-let runs: RunStore;
 let runner: LocalWorkflowRunner;
 let gen1: KeyPair;
 let counter = 0;
 const password = inject("devicePassword");
-const device = () => fleet.devices[0] as TestDevice;
+const device = () => env.device();
 
 beforeAll(async () => {
-  [fleet, dynamo] = await Promise.all([startFleet(1), startDynamo()]);
-  dataDir = await mkdtemp(join(tmpdir(), "keyheal-rc-"));
-  // Runs here are sequential, and an injected fault may skip a release: leases lapse at once.
-  ({ deps, runs } = createLocalDeps({
-    client: dynamo.client,
-    tables: dynamo.tables,
-    dataDir,
-    leaseTtlMs: 1,
-  }));
   const zero: Record<string, number> = {};
   for (const w of WORKFLOWS) {
     const walk = (states: Record<string, AslState>) => {
@@ -120,35 +103,33 @@ beforeAll(async () => {
     };
     walk(definitionOf(w).States as Record<string, AslState>);
   }
-  runner = new LocalWorkflowRunner({
-    deps,
-    runs,
-    retryIntervalOverrides: zero,
-    wrap: ({ stateName }, handler): LocalHandler => {
-      return async (input) => {
-        const fault = plan.get(stateName);
-        if (fault && fault.times > 0) {
-          fault.times -= 1;
-          throw injected(fault.error);
-        }
-        return handler(input);
-      };
+  env = await startWorkflowEnv({
+    name: "rc",
+    devices: 1,
+    // Runs here are sequential, and an injected fault may skip a release: leases lapse at once.
+    local: { leaseTtlMs: 1 },
+    runner: {
+      retryIntervalOverrides: zero,
+      wrap: ({ stateName }, handler): LocalHandler => {
+        return async (input) => {
+          const fault = plan.get(stateName);
+          if (fault && fault.times > 0) {
+            fault.times -= 1;
+            throw injected(fault.error);
+          }
+          return handler(input);
+        };
+      },
     },
   });
+  ({ deps, runner } = env);
   gen1 = generateKeyPair();
   await deps.keys.add(gen1);
   await deps.keys.add(generateKeyPair());
-  await deps.devices.register({
-    id: device().id,
-    host: device().host,
-    port: device().port,
-    adminUser: device().user,
-    hostKeyFingerprint: device().hostKeyFingerprint,
-  });
+  await env.register(device());
 });
 afterAll(async () => {
-  await Promise.all([fleet?.stop(), dynamo?.stop()]);
-  await rm(dataDir, { recursive: true, force: true });
+  await env?.stop();
 });
 
 async function runWith(target: Target): Promise<RunRecord> {
