@@ -1,0 +1,36 @@
+import type { DeviceRegistration, DeviceStore } from "../../devices/types.ts";
+import { ListDevicesQuery, parseRegistrations, parseRequest } from "../schemas.ts";
+import type { ApiHandler } from "../types.ts";
+import { deviceView, pageView } from "../views.ts";
+
+/** `GET /devices?status=&cursor=&limit=`: by auth status through the index when given. */
+export const listDevices: ApiHandler = async (ctx, { query }) => {
+  const q = parseRequest(ListDevicesQuery, query, "(query)");
+  const page = await ctx.deps.devices.list(q);
+  return { status: 200, body: pageView(page, deviceView) };
+};
+
+/**
+ * `POST /devices`: registers one device, or `{ devices: [...] }`. A known device keeps its
+ * status, generation and history; its address fields follow the registration. 200 with
+ * `{ items }`, the devices as stored.
+ */
+export const registerDevices: ApiHandler = async (ctx, { body }) => {
+  const devices = parseRegistrations(body);
+  const stored = await registerAll(ctx.deps.devices, devices);
+  ctx.deps.logger.info("devices registered", { count: stored.length });
+  return { status: 200, body: { items: stored.map(deviceView) } };
+};
+
+/** A few writes at a time: an inventory of thousands should not open thousands of requests. */
+export async function registerAll(store: DeviceStore, devices: readonly DeviceRegistration[]) {
+  const out = new Array<Awaited<ReturnType<DeviceStore["register"]>>>(devices.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < devices.length; i = next++) {
+      out[i] = await store.register(devices[i] as DeviceRegistration);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, devices.length) }, worker));
+  return out;
+}

@@ -1,0 +1,43 @@
+import { NotFoundError } from "../../store/errors.ts";
+import { deleteFailuresQuery, listFailuresQuery, parseRequest } from "../schemas.ts";
+import type { ApiHandler } from "../types.ts";
+import { failureView, pageView } from "../views.ts";
+
+/** Failure ids are ULIDs; anything else names no record. */
+const FAILURE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** The `{id}` of a failure path; an id that is not a ULID names no record (404). */
+export function failureId(params: Readonly<Record<string, string>>): string {
+  const id = params.id ?? "";
+  if (!FAILURE_ID.test(id)) throw new NotFoundError("failure", id);
+  return id;
+}
+
+/** `GET /failures?deviceId=&cause=&since=&until=&cursor=&limit=`, newest first. */
+export const listFailures: ApiHandler = async (ctx, { query }) => {
+  const q = parseRequest(listFailuresQuery(ctx.deps.now), query, "(query)");
+  return { status: 200, body: pageView(await ctx.deps.failures.list(q), failureView) };
+};
+
+export const getFailure: ApiHandler = async (ctx, { params }) => {
+  const id = failureId(params);
+  const failure = await ctx.deps.failures.get(id);
+  if (!failure) throw new NotFoundError("failure", id);
+  return { status: 200, body: failureView(failure) };
+};
+
+/** `DELETE /failures/{id}`: 200 `{ deleted: 1 }`, 404 when there is no such record. */
+export const deleteFailure: ApiHandler = async (ctx, { params }) => {
+  const id = failureId(params);
+  if (!(await ctx.deps.failures.delete(id))) throw new NotFoundError("failure", id);
+  ctx.deps.logger.info("failure deleted", { failureId: id });
+  return { status: 200, body: { deleted: 1 } };
+};
+
+/** `DELETE /failures?deviceId=&cause=&since=&until=`: every match (all without a filter). */
+export const deleteFailures: ApiHandler = async (ctx, { query }) => {
+  const filter = parseRequest(deleteFailuresQuery(ctx.deps.now), query, "(query)");
+  const deleted = await ctx.deps.failures.deleteMany(filter);
+  ctx.deps.logger.info("failures deleted", { ...filter, deleted });
+  return { status: 200, body: { deleted } };
+};

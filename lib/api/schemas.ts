@@ -1,0 +1,201 @@
+/**
+ * Request bodies and query strings of the ops API (DESIGN §6), as zod schemas. The same schemas
+ * check requests locally and behind API Gateway. Unknown fields are refused, so a typo is named
+ * rather than ignored.
+ *
+ * @module
+ */
+import { z } from "zod";
+import {
+  DeviceRegistrationSchema,
+  typeError,
+  UsernameSchema,
+  uniqueDevices,
+} from "../devices/schemas.ts";
+import { AUTH_STATUSES } from "../devices/types.ts";
+import { DeviceIdSchema } from "../events/schemas.ts";
+import { CAUSE_NAMES, type Cause } from "../failures/causes.ts";
+import { MAX_PAGE_SIZE } from "../store/dynamo-util.ts";
+import { issuesOf } from "../validation/issues.ts";
+import { BadRequestError } from "./errors.ts";
+
+/** Devices one `POST /devices` or `POST /devices/resolve` may name. */
+export const MAX_DEVICES_PER_REQUEST = 1000;
+
+const Limit = z.coerce
+  .number({ error: "must be a number" })
+  .int({ error: "must be a whole number" })
+  .min(1, { error: `must be from 1 to ${MAX_PAGE_SIZE}` })
+  .max(MAX_PAGE_SIZE, { error: `must be from 1 to ${MAX_PAGE_SIZE}` });
+const Cursor = z.string().min(1, { error: "must not be empty" }).max(4096);
+const Page = { cursor: Cursor.optional(), limit: Limit.optional() };
+
+const DeviceId = z.string({ error: typeError("must be a device id string") }).pipe(DeviceIdSchema);
+
+export const ListDevicesQuery = z.strictObject({
+  status: z.enum(AUTH_STATUSES, { error: `must be one of ${AUTH_STATUSES.join(", ")}` }).optional(),
+  ...Page,
+});
+
+const Registrations = uniqueDevices(
+  z
+    .array(DeviceRegistrationSchema, { error: "must be a list of devices" })
+    .min(1, { error: "must name at least one device" })
+    .max(MAX_DEVICES_PER_REQUEST, {
+      error: `must hold at most ${MAX_DEVICES_PER_REQUEST} devices`,
+    }),
+);
+
+/** `{ devices: [...] }`. */
+export const RegisterDevicesBody = z.strictObject({ devices: Registrations });
+
+/**
+ * A `POST /devices` body: `{ devices: [...] }`, or one device on its own. Told apart by the
+ * `devices` field, so errors name the fields of the form that was meant.
+ */
+export function parseRegistrations(body: unknown) {
+  const many = typeof body === "object" && body !== null && "devices" in body;
+  return many
+    ? parseRequest(RegisterDevicesBody, body, "(body)").devices
+    : [parseRequest(DeviceRegistrationSchema, body, "(body)")];
+}
+
+const Secret = (what: string) =>
+  z
+    .string({ error: typeError(`must be a ${what} string`) })
+    .min(1, { error: "must not be empty" })
+    .max(65_536, { error: "must be at most 65536 characters" });
+
+const ResolveTargets = <T extends z.ZodType<{ id: string }>>(item: T) =>
+  z
+    .array(item, { error: "must be a list of { id, adminUser }" })
+    .min(1, { error: "must name at least one device" })
+    .max(MAX_DEVICES_PER_REQUEST, {
+      error: `must hold at most ${MAX_DEVICES_PER_REQUEST} devices`,
+    })
+    .superRefine((devices, ctx) => {
+      const seen = new Set<string>();
+      devices.forEach((device, index) => {
+        if (seen.has(device.id)) {
+          ctx.addIssue({ code: "custom", path: [index, "id"], message: "is named twice" });
+        }
+        seen.add(device.id);
+      });
+    });
+
+/**
+ * `POST /devices/resolve`: the Junos "Resolve Key Conflict" action. Space key: the admin
+ * password (and, to create a missing admin user, a `loginUser` that is root or may sudo).
+ * Custom key: the operator's private key, its passphrase, and whether to adopt it as the
+ * device's credential instead of installing the platform key.
+ */
+export const ResolveBody = z.discriminatedUnion(
+  "mode",
+  [
+    z.strictObject({
+      mode: z.literal("space-key"),
+      devices: ResolveTargets(
+        z.strictObject({
+          id: DeviceId,
+          adminUser: UsernameSchema,
+          loginUser: UsernameSchema.optional(),
+        }),
+      ),
+      password: Secret("password"),
+    }),
+    z.strictObject({
+      mode: z.literal("custom-key"),
+      devices: ResolveTargets(z.strictObject({ id: DeviceId, adminUser: UsernameSchema })),
+      privateKey: Secret("private key"),
+      passphrase: Secret("passphrase").optional(),
+      adopt: z.boolean({ error: "must be true or false" }).optional(),
+    }),
+  ],
+  { error: 'must be "space-key" or "custom-key"' },
+);
+export type ResolveRequest = z.infer<typeof ResolveBody>;
+
+export const ImportKeyBody = z.strictObject({
+  privateKey: Secret("private key"),
+  passphrase: z.string({ error: "must be a passphrase string" }).max(1024).optional(),
+});
+
+export const KEY_TYPES = ["ed25519", "rsa", "ecdsa"] as const;
+
+export const RotateBody = z.strictObject({
+  type: z.enum(KEY_TYPES, { error: `must be one of ${KEY_TYPES.join(", ")}` }).optional(),
+});
+
+export const ListKeysQuery = z.strictObject(Page);
+
+/** `24h`, `30m`, `7d`, `2w`, `90s`: a span back from now. */
+const RELATIVE = /^(\d{1,6})(s|m|h|d|w)$/;
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/** An instant: ISO 8601 date-time, or a span back from `now` such as `24h`. */
+const instant = (now: () => Date) =>
+  z.string().transform((value, ctx) => {
+    const relative = RELATIVE.exec(value);
+    if (relative) {
+      const ms = Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS];
+      return new Date(now().getTime() - ms).toISOString();
+    }
+    if (z.iso.datetime({ offset: true }).safeParse(value).success) {
+      return new Date(value).toISOString();
+    }
+    ctx.addIssue({
+      code: "custom",
+      message:
+        "must be an ISO 8601 date-time (2025-01-31T12:00:00Z) or a span back from now (30m, 24h, 7d)",
+    });
+    return z.NEVER;
+  });
+
+const failureFilter = (now: () => Date) => ({
+  deviceId: DeviceId.optional(),
+  cause: z
+    .enum(CAUSE_NAMES as [Cause, ...Cause[]], {
+      error: "must be a failure cause such as AUTH_REJECTED",
+    })
+    .optional(),
+  since: instant(now).optional(),
+  until: instant(now).optional(),
+});
+
+function sinceBeforeUntil(
+  value: { since?: string | undefined; until?: string | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (value.since !== undefined && value.until !== undefined && value.since > value.until) {
+    ctx.addIssue({ code: "custom", path: ["since"], message: "must not be after until" });
+  }
+}
+
+/** `GET /failures`; `since`/`until` relative to `now` when given as spans. */
+export const listFailuresQuery = (now: () => Date) =>
+  z.strictObject({ ...failureFilter(now), ...Page }).superRefine(sinceBeforeUntil);
+
+/** `DELETE /failures`: the list's filters, no paging; no filter at all deletes every record. */
+export const deleteFailuresQuery = (now: () => Date) =>
+  z.strictObject(failureFilter(now)).superRefine(sinceBeforeUntil);
+
+/** The body of `POST /events` is checked by the event parser itself (see `intakeEvent`). */
+
+/**
+ * Parses `input` with `schema`.
+ *
+ * @param root what the input is, for an issue about all of it: `(body)` or `(query)`.
+ * @throws BadRequestError naming the first bad field, with every issue attached.
+ */
+export function parseRequest<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  root: string,
+): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = issuesOf(result.error, root);
+  const first = issues[0] ?? { path: root, problem: "is invalid" };
+  const message = issues.map((issue) => `${issue.path}: ${issue.problem}`).join("; ");
+  throw new BadRequestError(first.path, `Invalid request: ${message}.`, issues);
+}

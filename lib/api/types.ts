@@ -1,0 +1,34 @@
+import type { RunStore } from "../store/runs.ts";
+import type { WorkflowDeps } from "../workflows/deps.ts";
+import type { IntakeDeps, IntakeOptions } from "../workflows/intake.ts";
+import type { WorkflowStarter } from "../workflows/starters.ts";
+
+/** What the API's use cases run against: the same domain the workflows use. */
+export interface ApiContext {
+  deps: WorkflowDeps;
+  /** Run history (`GET /runs/{id}`). */
+  runs: RunStore;
+  /** Starts rotate, resolve and retry runs. */
+  starter: WorkflowStarter;
+  /** `POST /events` goes through the same intake as EventBridge. */
+  intake: IntakeDeps;
+  intakeOptions?: IntakeOptions;
+  /** How long the operator's resolve secrets live; default 900 s. */
+  resolveSecretTtlSeconds?: number;
+}
+
+/** A request, transport stripped: path parameters decoded, query as one value per name. */
+export interface ApiRequest {
+  params: Readonly<Record<string, string>>;
+  query: Readonly<Record<string, string>>;
+  /** Parsed JSON; `undefined` for an empty body. */
+  body: unknown;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export type ApiHandler = (ctx: ApiContext, request: ApiRequest) => Promise<ApiResponse>;

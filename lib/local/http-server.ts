@@ -1,0 +1,129 @@
+/**
+ * The ops API over node:http on loopback: bearer-token check, JSON in and out, then the same
+ * transport-free dispatch an API Gateway handler would use. Bodies are never logged.
+ *
+ * @module
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import {
+  BadRequestError,
+  errorResponse,
+  PayloadTooLargeError,
+  UnauthorizedError,
+} from "../api/errors.ts";
+import { createRouter, dispatch } from "../api/routes.ts";
+import type { ApiContext, ApiResponse } from "../api/types.ts";
+import { bearerMatches } from "./auth.ts";
+
+/** Private keys are a few KB; a 1,000-device registration well under this. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface ApiServerOptions {
+  context: ApiContext;
+  token: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1: the API is for this machine only. */
+  host?: string;
+  log: Pick<Logger, "info" | "warn" | "error">;
+}
+
+export interface ApiServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  /**
+   * Stops accepting connections, lets requests in progress finish (up to `graceMs`), then
+   * closes whatever connection is left.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const router = createRouter();
+  const { log, token, context } = options;
+  const server: Server = createServer(async (req, res) => {
+    const started = performance.now();
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const method = req.method ?? "GET";
+    let response: ApiResponse;
+    try {
+      if (!bearerMatches(req.headers.authorization, token)) throw new UnauthorizedError();
+      const body = await readJsonBody(req);
+      const query: Record<string, string> = {};
+      for (const [name, value] of url.searchParams) query[name] = value;
+      response = await dispatch(context, router, method, url.pathname, { query, body });
+    } catch (error) {
+      response = errorResponse(error);
+    }
+    send(res, response);
+    log.info("request", {
+      method,
+      path: url.pathname,
+      status: response.status,
+      ms: Math.round(performance.now() - started),
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port, address } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    port,
+    close: (graceMs = 5_000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** The parsed JSON body; `undefined` when there is none. */
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    req.resume();
+    throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      throw new PayloadTooLargeError(MAX_BODY_BYTES);
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequestError("(body)", "The request body is not valid JSON.");
+  }
+}
+
+function send(res: ServerResponse, response: ApiResponse): void {
+  const payload = `${JSON.stringify(response.body)}\n`;
+  res.writeHead(response.status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(payload),
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    ...response.headers,
+  });
+  res.end(payload);
+}

@@ -1,0 +1,140 @@
+/**
+ * `keyheal local start [--data-dir D] [--port P] [--inventory F] [--probe-interval 10s]`: the
+ * local runtime in the foreground until SIGTERM or SIGINT. The CLI calls this; so do tests.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { InvalidInventoryError } from "../devices/errors.ts";
+import { API_TOKEN_FILE } from "./discovery.ts";
+import { InvalidDataDirError, LocalUsageError } from "./errors.ts";
+import { startLocalRuntime } from "./runtime.ts";
+
+export const USAGE = `Usage: keyheal local start [--data-dir D] [--port P] [--inventory F] [--probe-interval 10s]
+
+  --data-dir D          where the store, secrets, lock and API files live
+                        (default $KEYHEAL_DATA_DIR, else ./.keyheal)
+  --port P              API port on 127.0.0.1 (default: any free port; see D/api-url)
+  --inventory F         register the devices of this YAML inventory at start
+  --probe-interval T    pause between reconnect probes: 500ms, 10s, 1m; 0 turns probing off
+                        (default 10s)
+`;
+
+export interface MainIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Resolves with the signal that asks the runtime to stop; default SIGTERM or SIGINT. */
+  stopSignal?: () => Promise<string>;
+}
+
+const defaultIo: MainIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+/** `500ms`, `10s`, `2m`, or a bare number of milliseconds. */
+export function parseDuration(value: string, flag: string): number {
+  const match = /^(\d+)(ms|s|m)?$/.exec(value.trim());
+  if (!match) {
+    throw new LocalUsageError(
+      `${flag} must be a duration such as 500ms, 10s or 1m, got ${JSON.stringify(value)}`,
+    );
+  }
+  const n = Number(match[1]);
+  return match[2] === "s" ? n * 1000 : match[2] === "m" ? n * 60_000 : n;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) {
+    throw new LocalUsageError(
+      `--port must be a port number from 0 to 65535, got ${JSON.stringify(value)}`,
+    );
+  }
+  return port;
+}
+
+/**
+ * Runs the local runtime until a stop signal, printing its URL and token. Returns the exit code:
+ * 0 after a clean stop, 2 for bad arguments, a bad inventory or data directory, 1 when it cannot
+ * start (another runtime holds the data directory, say).
+ */
+export async function runLocalRuntimeMain(argv: string[], io: MainIo = defaultIo): Promise<number> {
+  let options: Parameters<typeof startLocalRuntime>[0];
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        "data-dir": { type: "string" },
+        port: { type: "string" },
+        inventory: { type: "string" },
+        "probe-interval": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    options = {
+      dataDir: resolve(values["data-dir"] ?? io.env.KEYHEAL_DATA_DIR ?? ".keyheal"),
+      ...(values.port === undefined ? {} : { port: parsePort(values.port) }),
+      ...(values.inventory === undefined ? {} : { inventory: resolve(values.inventory) }),
+      ...(values["probe-interval"] === undefined
+        ? {}
+        : { probeIntervalMs: parseDuration(values["probe-interval"], "--probe-interval") }),
+    };
+  } catch (error) {
+    io.err(`keyheal local start: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+
+  let runtime: Awaited<ReturnType<typeof startLocalRuntime>>;
+  try {
+    runtime = await startLocalRuntime(options);
+  } catch (error) {
+    io.err(`keyheal local start: ${(error as Error).message}\n`);
+    return error instanceof InvalidInventoryError || error instanceof InvalidDataDirError ? 2 : 1;
+  }
+  io.out(
+    [
+      `keyheal local runtime ready (pid ${process.pid})`,
+      `  API     ${runtime.url}`,
+      `  token   ${runtime.token}   (also in ${resolve(runtime.dataDir, API_TOKEN_FILE)}, mode 0600)`,
+      `  data    ${runtime.dataDir}`,
+      ...(options.inventory
+        ? [`  devices ${runtime.imported} registered from ${options.inventory}`]
+        : []),
+      "Stop with Ctrl-C or SIGTERM: runs in flight finish first.",
+      "",
+    ].join("\n"),
+  );
+  const signal = await (io.stopSignal ?? waitForStopSignal)();
+  io.err(`keyheal local runtime: ${signal}, stopping\n`);
+  await runtime.stop();
+  return 0;
+}
+
+/** The first SIGTERM or SIGINT; a second one while stopping exits at once. */
+function waitForStopSignal(): Promise<string> {
+  return new Promise((resolveSignal) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      const force = (again: NodeJS.Signals) => {
+        process.stderr.write(`keyheal local runtime: ${again} again, exiting without waiting\n`);
+        process.exit(130);
+      };
+      process.once("SIGTERM", force);
+      process.once("SIGINT", force);
+      resolveSignal(signal);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}

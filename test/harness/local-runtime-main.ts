@@ -1,0 +1,7 @@
+/**
+ * The local runtime as `keyheal local start` runs it, for tests that start it as a child
+ * process: `node test/harness/local-runtime-main.ts --data-dir D [--inventory F] …`.
+ */
+import { runLocalRuntimeMain } from "../../lib/local/runtime.ts";
+
+process.exitCode = await runLocalRuntimeMain(process.argv.slice(2));
