@@ -133,7 +133,13 @@ describe("rotate workflow", () => {
       });
       const run = await done;
       expect(run.status).toBe("SUCCEEDED");
-      expect(run.output).toMatchObject({ key: { generation: before + 1 } });
+      expect(run.output).toMatchObject({
+        key: { generation: before + 1 },
+        install: expect.arrayContaining([
+          { deviceId: device(0).id, outcome: "INSTALLED" },
+          { deviceId: device(1).id, outcome: "FAILED" },
+        ]),
+      });
       expect(await deps.devices.get(device(0).id)).toMatchObject({
         status: "KEY_BASED",
         keyGeneration: before + 1,

@@ -1,0 +1,16 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startWorkflowEnv, type WorkflowEnv } from "../../harness/workflow-env.ts";
+
+let env: WorkflowEnv;
+beforeAll(async () => {
+  env = await startWorkflowEnv({ name: "empty", devices: 0 });
+});
+afterAll(async () => env?.stop());
+
+it("a rotation with no registered device makes the first generation and succeeds", async () => {
+  const run = await (await env.runner.start("rotate", "rotate-empty", { algorithm: "ed25519" }))
+    .done;
+  expect(run.status).toBe("SUCCEEDED");
+  expect(run.output).toMatchObject({ key: { generation: 1 }, install: [] });
+  expect((await env.deps.keys.current())?.status).toBe("CURRENT");
+});
