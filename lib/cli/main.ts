@@ -1,0 +1,231 @@
+/**
+ * The `keyheal` command line: routes argv to one command, renders help from the commands'
+ * declarations, and turns errors into one message and an exit code (see errors.ts).
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { editDistance, parseArgs, refuseSecretsOnArgv } from "./args.ts";
+import {
+  type CommandSpec,
+  commandName,
+  createContext,
+  DATA_DIR_OPTION,
+  HELP_OPTION,
+  JSON_OPTION,
+  optionsOf,
+} from "./command.ts";
+import { devicesCommands } from "./devices.ts";
+import { CliError, EXIT, UsageError } from "./errors.ts";
+import { eventsCommands } from "./events.ts";
+import { failuresCommands } from "./failures.ts";
+import type { CliIo } from "./io.ts";
+import { keysCommands } from "./keys.ts";
+import { localCommands } from "./local.ts";
+import { resolveCommands } from "./resolve.ts";
+import { runsCommands } from "./runs.ts";
+
+export const COMMANDS: readonly CommandSpec[] = [
+  ...localCommands,
+  ...devicesCommands,
+  ...keysCommands,
+  ...eventsCommands,
+  ...resolveCommands,
+  ...failuresCommands,
+  ...runsCommands,
+];
+
+const EXIT_CODES_HELP =
+  "Exit codes: 0 success · 1 a run failed · 2 bad usage or input, or no runtime to talk to · 3 the API failed on its side.";
+
+const DISCOVERY_HELP = [
+  "Finding the API, first match wins: --data-dir D; KEYHEAL_API with KEYHEAL_TOKEN;",
+  "KEYHEAL_DATA_DIR; ./.keyheal. A data directory holds the api-url and api-token files",
+  "that `keyheal local start` writes.",
+].join("\n");
+
+const SECRETS_HELP =
+  "Secrets come from stdin (--password-stdin, --passphrase-stdin) or files, never from the command line.";
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  return `keyheal ${String(pkg.version)}\n`;
+}
+
+function optionLines(
+  entries: readonly [string, { type: string; value?: string; description: string }][],
+) {
+  const labels = entries.map(([name, spec]) =>
+    name === "help"
+      ? "-h, --help"
+      : `--${name}${spec.type === "string" ? ` ${spec.value ?? "VALUE"}` : ""}`,
+  );
+  const width = Math.max(...labels.map((label) => label.length));
+  return entries
+    .map(([, spec], index) => `  ${(labels[index] as string).padEnd(width)}  ${spec.description}`)
+    .join("\n");
+}
+
+export function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((spec) => commandName(spec).length));
+  const commands = COMMANDS.map(
+    (spec) => `  ${commandName(spec).padEnd(width)}  ${spec.summary}`,
+  ).join("\n");
+  return [
+    "keyheal: keep a fleet's SSH keys in agreement with one platform key, and heal key conflicts.",
+    "",
+    "Usage: keyheal COMMAND [options]",
+    "",
+    "Commands:",
+    commands,
+    "",
+    "Options for most commands:",
+    optionLines([
+      ["json", JSON_OPTION],
+      ["data-dir", DATA_DIR_OPTION],
+      [
+        "help",
+        { ...HELP_OPTION, description: "Show help; `keyheal COMMAND --help` for one command" },
+      ],
+      ["version", { type: "boolean", description: "Print the version" }],
+    ]),
+    "",
+    DISCOVERY_HELP,
+    SECRETS_HELP,
+    EXIT_CODES_HELP,
+    "",
+  ].join("\n");
+}
+
+export function commandHelp(spec: CommandSpec): string {
+  const options = Object.entries(optionsOf(spec));
+  return [
+    `Usage: keyheal ${spec.usage}`,
+    "",
+    spec.summary,
+    ...(spec.details ? ["", spec.details] : []),
+    "",
+    "Options:",
+    optionLines(options),
+    "",
+    ...(spec.api ? [DISCOVERY_HELP] : []),
+    EXIT_CODES_HELP,
+    "",
+  ].join("\n");
+}
+
+function groupHelp(group: string, specs: readonly CommandSpec[]): string {
+  const width = Math.max(...specs.map((spec) => spec.usage.length));
+  return [
+    `Usage: keyheal ${group} COMMAND`,
+    "",
+    "Commands:",
+    ...specs.map((spec) => `  keyheal ${spec.usage.padEnd(width)}\n      ${spec.summary}`),
+    "",
+    `Run \`keyheal ${group} COMMAND --help\` for one command.`,
+    "",
+  ].join("\n");
+}
+
+/** The command `argv` names, and the arguments after its words. */
+function route(argv: readonly string[]): { spec: CommandSpec; rest: string[] } | { help: string } {
+  const [first, second] = argv;
+  const single = COMMANDS.find((spec) => spec.words.length === 1 && spec.words[0] === first);
+  if (single) return { spec: single, rest: argv.slice(1) };
+  const group = COMMANDS.filter((spec) => spec.words[0] === first);
+  if (group.length === 0) {
+    const known = [...new Set(COMMANDS.map((spec) => spec.words[0] as string))];
+    const near = known.find((word) => editDistance(word, first ?? "") <= 2);
+    throw new UsageError(
+      `unknown command ${JSON.stringify(first)}${near ? ` (did you mean ${near}?)` : ""}; run \`keyheal --help\` for the list`,
+    );
+  }
+  const spec = group.find((each) => each.words[1] === second);
+  if (spec) return { spec, rest: argv.slice(2) };
+  const help = groupHelp(first as string, group);
+  if (second === "--help" || second === "-h") return { help };
+  const verbs = group.map((each) => each.words[1]).join(", ");
+  throw new UsageError(
+    second === undefined
+      ? `${first} needs a command: ${verbs}`
+      : `unknown command "${first} ${second}"; ${first} has: ${verbs}`,
+  );
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
+  refuseSecretsOnArgv(argv);
+  const first = argv[0];
+  if (first === undefined) {
+    io.stderr.write(topHelp());
+    return EXIT.USAGE;
+  }
+  if (first === "--help" || first === "-h") {
+    io.stdout.write(topHelp());
+    return EXIT.OK;
+  }
+  if (first === "help") {
+    if (argv.length === 1) {
+      io.stdout.write(topHelp());
+      return EXIT.OK;
+    }
+    return dispatch([...argv.slice(1), "--help"], io);
+  }
+  if (first === "--version") {
+    io.stdout.write(version());
+    return EXIT.OK;
+  }
+  if (first.startsWith("-")) {
+    throw new UsageError(`options go after the command: keyheal COMMAND ${first} …`);
+  }
+  const routed = route(argv);
+  if ("help" in routed) {
+    io.stdout.write(routed.help);
+    return EXIT.OK;
+  }
+  const { spec, rest } = routed;
+  const name = commandName(spec);
+  const help = () => commandHelp(spec);
+  if (spec.passthrough) {
+    return spec.run(createContext({ values: {}, positionals: rest }, io, help));
+  }
+  const args = parseArgs(rest, optionsOf(spec), name);
+  if (args.values.help === true) {
+    io.stdout.write(help());
+    return EXIT.OK;
+  }
+  const { min, max, name: positional } = spec.positionals;
+  if (args.positionals.length < min) throw new UsageError(`${positional} is missing`, name);
+  if (args.positionals.length > max) {
+    const extra = args.positionals[max] as string;
+    throw new UsageError(
+      max === 0
+        ? `unexpected argument ${JSON.stringify(extra)}`
+        : `too many arguments: ${JSON.stringify(extra)}`,
+      name,
+    );
+  }
+  return spec.run(createContext(args, io, help));
+}
+
+/** Runs one command line; resolves to the exit code, having printed any error on stderr. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr.write(`keyheal: ${error.message}\n`);
+      if (error instanceof UsageError && error.command !== undefined) {
+        const spec = COMMANDS.find((each) => commandName(each) === error.command);
+        if (spec) {
+          io.stderr.write(
+            `Usage: keyheal ${spec.usage}\nSee \`keyheal ${error.command} --help\`.\n`,
+          );
+        }
+      }
+      return error.exitCode;
+    }
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    io.stderr.write(`keyheal: unexpected error (a bug in keyheal; please report it):\n${detail}\n`);
+    return EXIT.SERVER;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * `--wait`: polls `GET /runs/{id}` until every run it was given has ended, with a one-line live
+ * progress display on stderr when stderr is a terminal (and no progress output otherwise).
+ *
+ * @module
+ */
+import type { ApiClient } from "./api-client.ts";
+import { ApiError } from "./errors.ts";
+import type { CliOutput } from "./io.ts";
+import { formatDuration } from "./output.ts";
+import type { RunView } from "./shapes.ts";
+
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+/** First polls come quickly (most local runs end within a second), then once a second. */
+const POLL_DELAYS_MS = [150, 300, 600, 1_000];
+/** A run may be listed a moment after it was started; a 404 until then is not an error. */
+const NOT_FOUND_GRACE_MS = 10_000;
+/** Polls in flight at once when waiting for many runs (a resolve of a whole site). */
+const POLL_CONCURRENCY = 8;
+
+/** One line on a terminal, redrawn in place; silent when `enabled` is false. */
+export class Progress {
+  readonly #out: CliOutput;
+  readonly #enabled: boolean;
+  #text = "";
+  #frame = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(out: CliOutput, enabled = out.isTTY === true) {
+    this.#out = out;
+    this.#enabled = enabled;
+  }
+
+  update(text: string): void {
+    if (!this.#enabled) return;
+    this.#text = text;
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#draw(), 100);
+      this.#timer.unref();
+    }
+    this.#draw();
+  }
+
+  /** Clears the line; `final`, when given, stays on it. */
+  stop(final?: string): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (!this.#enabled) return;
+    this.#out.write(`\r\u001b[2K${final === undefined ? "" : `${final}\n`}`);
+  }
+
+  #draw(): void {
+    this.#frame = (this.#frame + 1) % SPINNER.length;
+    this.#out.write(`\r\u001b[2K${SPINNER[this.#frame]} ${this.#text}`);
+  }
+}
+
+export interface RunToWait {
+  runId: string;
+  deviceId?: string | null | undefined;
+}
+
+export interface WaitOptions {
+  progress: Progress;
+  now: () => Date;
+  /** Test seam; defaults to {@link POLL_DELAYS_MS}. */
+  pollDelaysMs?: readonly number[];
+}
+
+/**
+ * Polls until every run has ended; resolves to the final run records, in the order given.
+ *
+ * @throws ApiError when a run cannot be read (a 404 beyond a short grace, any 5xx)
+ */
+export async function waitForRuns(
+  client: ApiClient,
+  runs: readonly RunToWait[],
+  options: WaitOptions,
+): Promise<RunView[]> {
+  const started = options.now().getTime();
+  const delays = options.pollDelaysMs ?? POLL_DELAYS_MS;
+  const latest = new Map<string, RunView>();
+  const pending = new Set(runs.map((each) => each.runId));
+  const label = (runId: string) => runs.find((each) => each.runId === runId)?.deviceId ?? runId;
+  try {
+    for (let round = 0; pending.size > 0; round += 1) {
+      const batch = [...pending];
+      for (let offset = 0; offset < batch.length; offset += POLL_CONCURRENCY) {
+        await Promise.all(
+          batch.slice(offset, offset + POLL_CONCURRENCY).map(async (runId) => {
+            try {
+              const view = await client.getRun(runId);
+              latest.set(runId, view);
+              if (view.status !== "RUNNING") pending.delete(runId);
+            } catch (error) {
+              const young = options.now().getTime() - started < NOT_FOUND_GRACE_MS;
+              if (!(error instanceof ApiError && error.status === 404 && young)) throw error;
+            }
+          }),
+        );
+      }
+      const spent = formatDuration(options.now().getTime() - started);
+      if (runs.length === 1) {
+        const only = runs[0] as RunToWait;
+        const view = latest.get(only.runId);
+        const step = view?.steps.at(-1)?.name;
+        options.progress.update(
+          `${view?.workflow ?? "run"} ${label(only.runId)}: ${view?.status ?? "STARTING"}${step ? ` · ${step}` : ""} · ${spent}`,
+        );
+      } else {
+        const ended = runs.length - pending.size;
+        const failed = [...latest.values()].filter((view) => view.status === "FAILED").length;
+        options.progress.update(
+          `${ended}/${runs.length} runs ended${failed > 0 ? ` · ${failed} failed` : ""} · ${spent}`,
+        );
+      }
+      if (pending.size === 0) break;
+      const delay = delays[Math.min(round, delays.length - 1)] ?? 1_000;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  } finally {
+    options.progress.stop();
+  }
+  return runs.map((each) => latest.get(each.runId) as RunView);
+}
