@@ -1,133 +1,205 @@
 #!/usr/bin/env node
 /**
- * `npm start`: what works so far. Starts one device (a real OpenSSH sshd on loopback, running
- * as the current user with a sandboxed authorized_keys), then shows the engine's life cycle:
- * a key conflict detected, healed by the safe replacement protocol, and failures classified
- * with their handling steps.
+ * `npm start`: keyheal's main job on one machine. Starts the local runtime on ./.keyheal with a
+ * demo fleet of real sshd devices (running as the current user, no root needed), then tells the
+ * whole story with live progress: a key imported, a rotation while two devices are down, the
+ * devices coming back and healed by the probe loop, three failures with their handling steps.
+ * The runtime stays up afterwards for the CLI (`bin/keyheal …`) until Ctrl-C.
  */
-import { OperationFailedError } from "../lib/failures/errors.ts";
+import { resolve } from "node:path";
+import { ApiClient } from "../lib/cli/api-client.ts";
 import { generateKeyPair } from "../lib/keys/index.ts";
+import { type LocalRuntime, startLocalRuntime } from "../lib/local/runtime.ts";
 import { SandboxDevice, SshdNotInstalledError } from "../lib/local/sandbox-sshd.ts";
-import { detectKey } from "../lib/replace/detect-conflict.ts";
-import { type DeviceTarget, type Generation, healDevice } from "../lib/replace/heal-device.ts";
 
-async function step<T>(label: string, fn: () => Promise<T>): Promise<T> {
+const DATA_DIR = resolve(process.env.KEYHEAL_DATA_DIR ?? ".keyheal");
+const FLEET = 4;
+const live = process.stdout.isTTY;
+
+async function step<T>(
+  label: string,
+  fn: (progress: (text: string) => void) => Promise<T>,
+): Promise<T> {
   const started = performance.now();
-  const live = process.stdout.isTTY;
-  if (live) process.stdout.write(`  … ${label}`);
+  const progress = (text: string) => {
+    if (live) process.stdout.write(`\r\x1b[2K  … ${label}: ${text}`);
+  };
+  progress("");
   try {
-    const value = await fn();
-    process.stdout.write(
-      `${live ? "\r" : ""}  ✓ ${label} (${Math.round(performance.now() - started)} ms)\n`,
-    );
+    const value = await fn(progress);
+    const ms = Math.round(performance.now() - started);
+    process.stdout.write(`${live ? "\r\x1b[2K" : ""}  ✓ ${label} (${ms} ms)\n`);
     return value;
   } catch (error) {
-    process.stdout.write(`${live ? "\r" : ""}  ✗ ${label}\n`);
+    process.stdout.write(`${live ? "\r\x1b[2K" : ""}  ✗ ${label}\n`);
     throw error;
   }
 }
 
-async function expectFailure(label: string, fn: () => Promise<unknown>): Promise<string[]> {
-  return step(label, async () => {
-    try {
-      await fn();
-    } catch (error) {
-      if (error instanceof OperationFailedError) return [error.code, error.operation, error.hint];
-      throw error;
-    }
-    throw new Error("expected a failure");
-  });
+type View = Record<string, unknown>;
+
+async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 90_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 async function main(): Promise<number> {
-  console.log("keyheal — the safe key-replacement engine on one device\n");
-  const gen1: Generation = { generation: 1, key: generateKeyPair({ comment: "keyheal-gen-1" }) };
-  const foreign = generateKeyPair({ comment: "alice@laptop" });
-  const original = `# hand-written line, kept byte for byte\nfrom="127.0.0.1" ${foreign.authorizedKey}\n${gen1.key.authorizedKey}\n`;
-  let sandbox: SandboxDevice;
+  console.log("keyheal — local mode with a demo fleet\n");
+  const devices: SandboxDevice[] = [];
+  let runtime: LocalRuntime | undefined;
+  const shutdown = async () => {
+    await runtime?.stop();
+    await Promise.all(devices.map((d) => d.destroy()));
+  };
   try {
-    sandbox = await step("start a device: a real sshd on 127.0.0.1", () =>
-      SandboxDevice.create(original),
-    );
+    await step(`start ${FLEET} devices (real sshd on 127.0.0.1)`, async (progress) => {
+      for (let i = 0; i < FLEET; i++) {
+        progress(`${i}/${FLEET}`);
+        devices.push(await SandboxDevice.create("# hand-written line, kept byte for byte\n"));
+      }
+    });
   } catch (error) {
     if (error instanceof SshdNotInstalledError) {
-      console.error(error.message);
+      console.error(`  ${error.message}`);
       return 2;
     }
     throw error;
   }
   try {
-    const device: DeviceTarget = {
-      id: "demo-1",
-      host: sandbox.host,
-      port: sandbox.port,
-      adminUser: sandbox.user,
-      authorizedKeysPath: sandbox.authorizedKeysFile,
+    runtime = await step(`start the local runtime on ${DATA_DIR}`, () =>
+      startLocalRuntime({ dataDir: DATA_DIR, probeIntervalMs: 1000, probeTimeoutMs: 500 }),
+    );
+    const api = new ApiClient({ baseUrl: runtime.url, token: runtime.token, source: DATA_DIR });
+    const ids = devices.map((_, i) => `demo-${i + 1}`);
+    const register = (i: number, overrides: View = {}) => {
+      const d = devices[i] as SandboxDevice;
+      return {
+        id: ids[i],
+        host: d.host,
+        port: d.port,
+        adminUser: d.user,
+        hostKeyFingerprint: d.hostKeyFingerprint,
+        authorizedKeysPath: d.authorizedKeysFile,
+        ...overrides,
+      };
     };
-    console.log(
-      `    127.0.0.1:${sandbox.port}, user ${sandbox.user}; generation 1 (${gen1.key.fingerprint}) installed`,
+    await step("register the fleet", () =>
+      api.request("POST", "/devices", { body: { devices: devices.map((_, i) => register(i)) } }),
     );
 
-    const gen2: Generation = {
-      generation: 2,
-      key: await step("rotate the platform key while the device is away: generation 2", async () =>
-        generateKeyPair({ comment: "keyheal-gen-2" }),
-      ),
+    const first = generateKeyPair({ comment: "keyheal-demo" });
+    await step("1. import a platform key (generation 1) and install it on the fleet", async () => {
+      await api.importKey({ privateKey: first.privateKey });
+      for (const d of devices)
+        await d.writeAuthorizedKeys(`${await d.readAuthorizedKeys()}${first.authorizedKey}\n`);
+    });
+
+    const down = [devices[2] as SandboxDevice, devices[3] as SandboxDevice];
+    await step("2. rotate while demo-3 and demo-4 are down", async (progress) => {
+      for (const d of down) await d.stop();
+      const { runId } = await api.rotateKeys({ type: "ed25519" });
+      const run = await until("the rotation", async () => {
+        const r = (await api.request("GET", `/runs/${encodeURIComponent(runId)}`)) as View;
+        progress(`run ${String(r.status)}`);
+        return r.status === "RUNNING" ? undefined : r;
+      });
+      if (run.status !== "SUCCEEDED") throw new Error(`rotation ${String(run.status)}`);
+    });
+
+    const statusOf = async () => {
+      const page = (await api.request("GET", "/devices", { query: { limit: 100 } })) as {
+        items: View[];
+      };
+      return new Map(page.items.map((d) => [String(d.id), d]));
     };
-    const generations = [gen2, gen1];
-
-    const detection = await step("detect on reconnect (one connection, newest key first)", () =>
-      detectKey({ device, generations }),
-    );
-    console.log(
-      `    → ${detection.outcome}: the device holds generation ${detection.generation}; host key ${detection.hostKeyFingerprint} pinned`,
-    );
-    device.hostKeyFingerprint = detection.hostKeyFingerprint;
-
-    const healed = await step(
-      "heal: add by compare-and-swap, verify fresh, prune, verify again",
-      () => healDevice({ device, generations }),
-    );
-    console.log(
-      `    → ${healed.status}, generation ${healed.generation}, ${healed.handshakes} handshakes, steps: ${healed.steps.join(" → ")}`,
-    );
-    const after = await sandbox.readAuthorizedKeys();
-    console.log("    authorized_keys now:");
-    for (const line of after.split("\n").filter(Boolean))
-      console.log(`      ${line.slice(0, 90)}${line.length > 90 ? "…" : ""}`);
-
-    const again = await step("detect again", () => detectKey({ device, generations }));
-    console.log(`    → ${again.outcome} (generation ${again.generation})`);
-
-    const failures: string[][] = [];
-    await sandbox.writeAuthorizedKeys(`${foreign.authorizedKey}\n`);
-    failures.push(
-      await expectFailure("tamper with authorized_keys, then heal", () =>
-        healDevice({ device, generations }),
-      ),
-    );
-    await sandbox.writeAuthorizedKeys(after);
-    failures.push(
-      await expectFailure("heal with a wrong pinned host key", () =>
-        healDevice({ device: { ...device, hostKeyFingerprint: foreign.fingerprint }, generations }),
-      ),
-    );
-    await sandbox.stop();
-    failures.push(
-      await expectFailure("stop sshd, then heal", () => healDevice({ device, generations })),
+    await step(
+      "3. bring them back: the probe loop sees down→up and heals the conflicts",
+      async (progress) => {
+        for (const d of down) await d.start();
+        await until("demo-3 and demo-4 to heal", async () => {
+          const byId = await statusOf();
+          const healed = ids.filter((id) => byId.get(id)?.status === "KEY_BASED").length;
+          progress(`${healed}/${FLEET} devices KEY_BASED`);
+          return healed === FLEET ? true : undefined;
+        });
+      },
     );
 
-    console.log("\n  failures recorded, with their handling steps:\n");
-    console.log(`  ${"CAUSE".padEnd(20)} ${"OPERATION".padEnd(10)} HANDLING STEP`);
-    for (const [cause, operation, hint] of failures) {
-      console.log(`  ${(cause ?? "").padEnd(20)} ${(operation ?? "").padEnd(10)} ${hint}`);
+    await step(
+      "4. inject three faults: tampered authorized_keys, sshd stopped, host key changed",
+      async (progress) => {
+        await (devices[0] as SandboxDevice).writeAuthorizedKeys(
+          `${generateKeyPair().authorizedKey}\n`,
+        );
+        await (devices[1] as SandboxDevice).stop();
+        await api.request("POST", "/devices", {
+          body: register(2, { hostKeyFingerprint: generateKeyPair().fingerprint }),
+        });
+        for (const id of ids.slice(0, 3)) {
+          await api.request("POST", "/events", {
+            body: {
+              version: "0",
+              id: crypto.randomUUID(),
+              "detail-type": "Device Reconnected",
+              source: "keyheal",
+              account: "000000000000",
+              time: new Date().toISOString(),
+              region: "local",
+              resources: [],
+              detail: { deviceId: id, reason: "demo" },
+            },
+          });
+        }
+        await until("three failure records", async () => {
+          const page = (await api.request("GET", "/failures", { query: { limit: 50 } })) as {
+            items: View[];
+          };
+          progress(`${page.items.length}/3 failures recorded`);
+          return page.items.length >= 3 ? true : undefined;
+        });
+      },
+    );
+
+    const byId = await statusOf();
+    console.log(`\n  ${"DEVICE".padEnd(8)} ${"STATUS".padEnd(18)} ${"GEN".padEnd(4)} LAST FAILURE`);
+    for (const id of ids) {
+      const d = byId.get(id) ?? {};
+      console.log(
+        `  ${id.padEnd(8)} ${String(d.status).padEnd(18)} ${String(d.keyGeneration ?? "-").padEnd(4)} ${String(d.lastFailureCause ?? "-")}`,
+      );
     }
+    const failures = (await api.request("GET", "/failures", { query: { limit: 50 } })) as {
+      items: View[];
+    };
+    console.log(`\n  ${"CAUSE".padEnd(20)} ${"DEVICE".padEnd(8)} HANDLING STEP`);
+    for (const f of failures.items) {
+      console.log(
+        `  ${String(f.cause).padEnd(20)} ${String(f.deviceId).padEnd(8)} ${String(f.hint)}`,
+      );
+    }
+    console.log(`\n  API      ${runtime.url}  (token in ${DATA_DIR}/api-token)`);
     console.log(
-      "\nNext: the reconnect workflow, local mode with its console, and the AWS deployment.",
+      "  Try      bin/keyheal devices list · bin/keyheal failures list · bin/keyheal keys rotate --wait",
     );
+    console.log("  The runtime keeps running; Ctrl-C stops it and the demo devices.\n");
+    // Interactive use keeps the runtime up; a non-interactive run (CI, pipes) ends here.
+    if (!live || process.env.CI) return 0;
+    await new Promise<void>((resolveStop) => {
+      process.once("SIGINT", () => resolveStop());
+      process.once("SIGTERM", () => resolveStop());
+    });
     return 0;
   } finally {
-    await sandbox.destroy();
+    await shutdown();
   }
 }
 

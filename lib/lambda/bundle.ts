@@ -1,5 +1,4 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import type { WorkflowDeps } from "../workflows/deps.ts";
@@ -7,7 +6,7 @@ import { toTaskError } from "../workflows/task-errors.ts";
 import { TASKS, type TaskName } from "../workflows/tasks/index.ts";
 import { buildAwsDeps } from "./aws-deps.ts";
 import { readTaskEnvironment } from "./env.ts";
-import { logger, metrics } from "./powertools.ts";
+import { logger, publishMetrics } from "./powertools.ts";
 
 /** A Lambda context; the local runtime passes its own `deps`, Lambda builds them from env. */
 export interface TaskContext extends Context {
@@ -25,7 +24,7 @@ export function workflowTask<K extends TaskName>(name: K) {
   const task = TASKS[name] as (deps: WorkflowDeps, input: never) => Promise<unknown>;
   return middy<unknown, unknown, Error, TaskContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishMetrics)
     .use({
       before: (request) => {
         if (!request.context.deps) {

@@ -1,6 +1,5 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SFNClient } from "@aws-sdk/client-sfn";
@@ -19,7 +18,7 @@ import {
 } from "../workflows/intake.ts";
 import { StepFunctionsStarter, type WorkflowStarter } from "../workflows/starters.ts";
 import { type ParsedIntakeEnvironment, readIntakeEnvironment } from "./env.ts";
-import { logger, metrics } from "./powertools.ts";
+import { logger, metrics, publishMetrics } from "./powertools.ts";
 
 /** What the intake function works with; tests inject their own through `context.deps`. */
 export interface IntakeFunctionDeps {
@@ -83,7 +82,7 @@ export function intakeHandler() {
   let built: IntakeFunctionDeps | undefined;
   return middy<unknown, IntakeResult, Error, IntakeContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishMetrics)
     .use({
       before: (request) => {
         request.context.deps ??= built ??= buildAwsIntakeDeps(readIntakeEnvironment());

@@ -83,7 +83,8 @@ export class SandboxDevice {
 
   async start(): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      this.port = await freeLoopbackPort();
+      // A restarted device keeps its port, as a real one would.
+      if (!this.port || attempt > 0) this.port = await freeLoopbackPort();
       const config = join(this.dir, "sshd_config");
       await writeFile(
         config,
