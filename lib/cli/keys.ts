@@ -79,7 +79,8 @@ export const keysCommands: CommandSpec[] = [
   {
     words: ["keys", "rotate"],
     usage: "keys rotate [--type ed25519|rsa|ecdsa] [--wait]",
-    summary: "Make generation N+1 and install it on every registered device; devices that are down heal on reconnect.",
+    summary:
+      "Make generation N+1 and install it on every registered device; devices that are down heal on reconnect.",
     details:
       "Devices that are down keep the old generation and heal through the reconnect workflow when they come back.",
     options: {
