@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { InvalidInventoryError } from "../devices/errors.ts";
 import { API_TOKEN_FILE } from "./discovery.ts";
-import { InvalidDataDirError, LocalUsageError } from "./errors.ts";
+import { InvalidDataDirError, LocalUsageError, RuntimeLockedError } from "./errors.ts";
 import { startLocalRuntime } from "./runtime.ts";
 
 export const USAGE = `Usage: keyheal local start [--data-dir D] [--port P] [--inventory F] [--probe-interval 10s]
@@ -99,7 +99,13 @@ export async function runLocalRuntimeMain(argv: string[], io: MainIo = defaultIo
     runtime = await startLocalRuntime(options);
   } catch (error) {
     io.err(`keyheal local start: ${(error as Error).message}\n`);
-    return error instanceof InvalidInventoryError || error instanceof InvalidDataDirError ? 2 : 1;
+    // 1 means "a run failed" across the CLI; a runtime that cannot start is bad usage or input
+    // (bad inventory, data directory held by another runtime), 3 anything unexpected.
+    return error instanceof InvalidInventoryError ||
+      error instanceof InvalidDataDirError ||
+      error instanceof RuntimeLockedError
+      ? 2
+      : 3;
   }
   io.out(
     [

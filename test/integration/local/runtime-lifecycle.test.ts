@@ -132,7 +132,7 @@ describe("the local runtime process", () => {
 
   it("refuses a second runtime on the same data directory, naming the first one's pid and URL", async () => {
     const second = await runRuntimeProcess({ dataDir });
-    expect(second.code).toBe(1);
+    expect(second.code).toBe(2);
     expect(second.stderr).toContain(`pid ${runtime.pid}`);
     expect(second.stderr).toContain(runtime.url);
     expect(second.stderr).toContain("already using the data directory");
