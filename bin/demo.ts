@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm start`: keyheal's main job on one machine. Starts the local runtime on ./.keyheal with a
- * demo fleet of real sshd devices (running as the current user, no root needed), then tells the
+ * demo fleet of real sshd devices (running as the current user, no root needed; in-process ssh2
+ * servers when sshd is not installed, or with KEYHEAL_DEMO_DEVICES=simulated), then tells the
  * whole story with live progress: a key imported, a rotation while two devices are down, the
  * devices coming back and healed by the probe loop, three failures with their handling steps.
  * The runtime stays up afterwards for the CLI (`bin/keyheal …`) until Ctrl-C.
@@ -9,8 +10,13 @@
 import { resolve } from "node:path";
 import { ApiClient } from "../lib/cli/api-client.ts";
 import { generateKeyPair } from "../lib/keys/index.ts";
+import {
+  createDemoDevice,
+  DEMO_DEVICE_LABELS,
+  type DemoDevice,
+  demoDeviceKind,
+} from "../lib/local/demo-device.ts";
 import { type LocalRuntime, startLocalRuntime } from "../lib/local/runtime.ts";
-import { SandboxDevice, SshdNotInstalledError } from "../lib/local/sandbox-sshd.ts";
 
 const DATA_DIR = resolve(process.env.KEYHEAL_DATA_DIR ?? ".keyheal");
 const FLEET = 4;
@@ -54,34 +60,32 @@ async function until<T>(
 
 async function main(): Promise<number> {
   console.log("keyheal — local mode with a demo fleet\n");
-  const devices: SandboxDevice[] = [];
+  const devices: DemoDevice[] = [];
   let runtime: LocalRuntime | undefined;
   const shutdown = async () => {
     await runtime?.stop();
     await Promise.all(devices.map((d) => d.destroy()));
   };
+  const kind = demoDeviceKind(
+    process.env.KEYHEAL_DEMO_DEVICES === "simulated" ? "simulated" : undefined,
+  );
   try {
-    await step(`start ${FLEET} devices (real sshd on 127.0.0.1)`, async (progress) => {
-      for (let i = 0; i < FLEET; i++) {
-        progress(`${i}/${FLEET}`);
-        devices.push(await SandboxDevice.create("# hand-written line, kept byte for byte\n"));
-      }
-    });
-  } catch (error) {
-    if (error instanceof SshdNotInstalledError) {
-      console.error(`  ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
-  try {
+    await step(
+      `start ${FLEET} devices (${DEMO_DEVICE_LABELS[kind]} on 127.0.0.1)`,
+      async (progress) => {
+        for (let i = 0; i < FLEET; i++) {
+          progress(`${i}/${FLEET}`);
+          devices.push(await createDemoDevice("# hand-written line, kept byte for byte\n", kind));
+        }
+      },
+    );
     runtime = await step(`start the local runtime on ${DATA_DIR}`, () =>
       startLocalRuntime({ dataDir: DATA_DIR, probeIntervalMs: 1000, probeTimeoutMs: 500 }),
     );
     const api = new ApiClient({ baseUrl: runtime.url, token: runtime.token, source: DATA_DIR });
     const ids = devices.map((_, i) => `demo-${i + 1}`);
     const register = (i: number, overrides: View = {}) => {
-      const d = devices[i] as SandboxDevice;
+      const d = devices[i] as DemoDevice;
       return {
         id: ids[i],
         host: d.host,
@@ -103,7 +107,7 @@ async function main(): Promise<number> {
         await d.writeAuthorizedKeys(`${await d.readAuthorizedKeys()}${first.authorizedKey}\n`);
     });
 
-    const down = [devices[2] as SandboxDevice, devices[3] as SandboxDevice];
+    const down = [devices[2] as DemoDevice, devices[3] as DemoDevice];
     await step("2. rotate while demo-3 and demo-4 are down", async (progress) => {
       for (const d of down) await d.stop();
       const { runId } = await api.rotateKeys({ type: "ed25519" });
@@ -135,12 +139,12 @@ async function main(): Promise<number> {
     );
 
     await step(
-      "4. inject three faults: tampered authorized_keys, sshd stopped, host key changed",
+      "4. inject three faults: tampered authorized_keys, a device stopped, host key changed",
       async (progress) => {
-        await (devices[0] as SandboxDevice).writeAuthorizedKeys(
+        await (devices[0] as DemoDevice).writeAuthorizedKeys(
           `${generateKeyPair().authorizedKey}\n`,
         );
-        await (devices[1] as SandboxDevice).stop();
+        await (devices[1] as DemoDevice).stop();
         await api.request("POST", "/devices", {
           body: register(2, { hostKeyFingerprint: generateKeyPair().fingerprint }),
         });
