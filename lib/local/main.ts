@@ -29,12 +29,6 @@ export interface MainIo {
   stopSignal?: () => Promise<string>;
 }
 
-const defaultIo: MainIo = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-  env: process.env,
-};
-
 /** `500ms`, `10s`, `2m`, or a bare number of milliseconds. */
 export function parseDuration(value: string, flag: string): number {
   const match = /^(\d+)(ms|s|m)?$/.exec(value.trim());
@@ -62,7 +56,7 @@ function parsePort(value: string): number {
  * 0 after a clean stop, 2 for bad arguments, a bad inventory or data directory, 1 when it cannot
  * start (another runtime holds the data directory, say).
  */
-export async function runLocalRuntimeMain(argv: string[], io: MainIo = defaultIo): Promise<number> {
+export async function runLocalRuntimeMain(argv: string[], io: MainIo): Promise<number> {
   let options: Parameters<typeof startLocalRuntime>[0];
   try {
     const { values } = parseArgs({

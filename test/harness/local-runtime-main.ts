@@ -4,4 +4,9 @@
  */
 import { runLocalRuntimeMain } from "../../lib/local/runtime.ts";
 
-process.exitCode = await runLocalRuntimeMain(process.argv.slice(2));
+// The entry point is the edge: it hands the process environment in.
+process.exitCode = await runLocalRuntimeMain(process.argv.slice(2), {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+});
