@@ -191,6 +191,7 @@ async function main(): Promise<number> {
       );
     }
     console.log(`\n  API      ${runtime.url}  (token in ${DATA_DIR}/api-token)`);
+    console.log(`  Console  ${runtime.url}/console/#token=${runtime.token}`);
     console.log(
       "  Try      bin/keyheal devices list · bin/keyheal failures list · bin/keyheal keys rotate --wait",
     );

@@ -8,7 +8,14 @@
 import { errorResponse, MethodNotAllowedError, RouteNotFoundError } from "./errors.ts";
 import { listDevices, registerDevices } from "./handlers/devices.ts";
 import { postEvent } from "./handlers/events.ts";
-import { deleteFailure, deleteFailures, getFailure, listFailures } from "./handlers/failures.ts";
+import {
+  deleteFailure,
+  deleteFailures,
+  failureStats,
+  getFailure,
+  listFailures,
+} from "./handlers/failures.ts";
+import { getJob } from "./handlers/jobs.ts";
 import { importKey, listKeys, rotateKey } from "./handlers/keys.ts";
 import { resolveDevices } from "./handlers/resolve-devices.ts";
 import { retryFailure } from "./handlers/retry-failure.ts";
@@ -34,10 +41,12 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", path: "/keys/rotate", handler: rotateKey },
   { method: "GET", path: "/failures", handler: listFailures },
   { method: "DELETE", path: "/failures", handler: deleteFailures },
+  { method: "GET", path: "/failures/stats", handler: failureStats },
   { method: "GET", path: "/failures/{id}", handler: getFailure },
   { method: "DELETE", path: "/failures/{id}", handler: deleteFailure },
   { method: "POST", path: "/failures/{id}/retry", handler: retryFailure },
   { method: "GET", path: "/runs/{id}", handler: getRun },
+  { method: "GET", path: "/jobs/{id}", handler: getJob },
 ];
 
 interface Compiled extends Route {

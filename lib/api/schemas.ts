@@ -151,8 +151,11 @@ const instant = (now: () => Date) =>
     return z.NEVER;
   });
 
+export const OPERATIONS = ["DETECT", "REPLACE", "VERIFY", "ROLLBACK", "ROTATE", "RESOLVE"] as const;
+
 const failureFilter = (now: () => Date) => ({
   deviceId: DeviceId.optional(),
+  operation: z.enum(OPERATIONS, { error: `must be one of ${OPERATIONS.join(", ")}` }).optional(),
   cause: z
     .enum(CAUSE_NAMES as [Cause, ...Cause[]], {
       error: "must be a failure cause such as AUTH_REJECTED",
@@ -175,9 +178,35 @@ function sinceBeforeUntil(
 export const listFailuresQuery = (now: () => Date) =>
   z.strictObject({ ...failureFilter(now), ...Page }).superRefine(sinceBeforeUntil);
 
-/** `DELETE /failures`: the list's filters, no paging; no filter at all deletes every record. */
+/** Records one `DELETE /failures?limit=` call deletes at most. */
+export const MAX_DELETE_BATCH = 1000;
+
+/**
+ * `DELETE /failures`: the list's filters; no filter at all deletes every record. With `limit`,
+ * at most that many, so a client can show progress over a large delete.
+ */
 export const deleteFailuresQuery = (now: () => Date) =>
-  z.strictObject(failureFilter(now)).superRefine(sinceBeforeUntil);
+  z
+    .strictObject({
+      ...failureFilter(now),
+      limit: z.coerce
+        .number({ error: "must be a number" })
+        .int({ error: "must be a whole number" })
+        .min(1, { error: `must be from 1 to ${MAX_DELETE_BATCH}` })
+        .max(MAX_DELETE_BATCH, { error: `must be from 1 to ${MAX_DELETE_BATCH}` })
+        .optional(),
+    })
+    .superRefine(sinceBeforeUntil);
+
+/** `GET /failures/stats`: counts by cause over a time range, for one device or all. */
+export const failureStatsQuery = (now: () => Date) =>
+  z
+    .strictObject({
+      deviceId: DeviceId.optional(),
+      since: instant(now).optional(),
+      until: instant(now).optional(),
+    })
+    .superRefine(sinceBeforeUntil);
 
 /** The body of `POST /events` is checked by the event parser itself (see `intakeEvent`). */
 

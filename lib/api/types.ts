@@ -1,3 +1,4 @@
+import type { JobStore } from "../jobs/types.ts";
 import type { RunStore } from "../store/runs.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
 import type { IntakeDeps, IntakeOptions } from "../workflows/intake.ts";
@@ -6,8 +7,13 @@ import type { WorkflowStarter } from "../workflows/starters.ts";
 /** What the API's use cases run against: the same domain the workflows use. */
 export interface ApiContext {
   deps: WorkflowDeps;
-  /** Run history (`GET /runs/{id}`). */
-  runs: RunStore;
+  /**
+   * Run history (`GET /runs/{id}`): the run store in local mode, Step Functions' execution
+   * history on AWS.
+   */
+  runs: RunReader;
+  /** Operators' actions over many devices (`GET /jobs/{id}`). */
+  jobs: JobStore;
   /** Starts rotate, resolve and retry runs. */
   starter: WorkflowStarter;
   /** `POST /events` goes through the same intake as EventBridge. */
@@ -16,6 +22,9 @@ export interface ApiContext {
   /** How long the operator's resolve secrets live; default 900 s. */
   resolveSecretTtlSeconds?: number;
 }
+
+/** Reads one run by the id starting it answered. */
+export type RunReader = Pick<RunStore, "get">;
 
 /** A request, transport stripped: path parameters decoded, query as one value per name. */
 export interface ApiRequest {

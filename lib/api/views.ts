@@ -114,6 +114,8 @@ export interface RunView {
   steps: RunRecord["steps"];
   stepsOmitted: number;
   output: unknown;
+  /** A rotation's fan-out: devices given, iterations ended, of which not installed. */
+  progress: RunRecord["progress"] | null;
 }
 
 export function runView(r: RunRecord): RunView {
@@ -129,6 +131,7 @@ export function runView(r: RunRecord): RunView {
     steps: r.steps,
     stepsOmitted: r.stepsOmitted ?? 0,
     output: r.output ?? null,
+    progress: r.progress ?? null,
   };
 }
 

@@ -29,6 +29,8 @@ export type NewFailure = Omit<FailureRecord, "id" | "hint" | "expiresAt" | "occu
 export interface FailureQuery {
   deviceId?: string;
   cause?: Cause;
+  /** Filtered after the index query (every operation shares the indexes). */
+  operation?: Operation;
   /** ISO timestamps, inclusive. */
   since?: string;
   until?: string;
@@ -44,6 +46,17 @@ export interface FailureStore {
   delete(id: string): Promise<boolean>;
   /** Deletes every record matching the filter (all when empty); returns the number deleted. */
   deleteMany(query: Omit<FailureQuery, "limit" | "cursor">): Promise<number>;
-  countByCause(query: { since?: string; until?: string }): Promise<Partial<Record<Cause, number>>>;
+  /**
+   * Deletes at most `limit` records matching the filter, newest first, so a client can show
+   * progress over a large delete; `more` tells whether matches remain.
+   */
+  deleteSome(
+    query: Omit<FailureQuery, "limit" | "cursor">,
+    limit: number,
+  ): Promise<{ deleted: number; more: boolean }>;
+  /** Live records per cause, over a time range and optionally one device. */
+  countByCause(
+    query: Pick<FailureQuery, "since" | "until" | "deviceId">,
+  ): Promise<Partial<Record<Cause, number>>>;
   markRetried(id: string, runId: string): Promise<void>;
 }

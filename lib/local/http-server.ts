@@ -16,6 +16,7 @@ import {
 import { createRouter, dispatch } from "../api/routes.ts";
 import type { ApiContext, ApiResponse } from "../api/types.ts";
 import { bearerMatches } from "./auth.ts";
+import { consoleFile, DEFAULT_CONSOLE_DIR } from "./console-files.ts";
 
 /** Private keys are a few KB; a 1,000-device registration well under this. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -28,6 +29,8 @@ export interface ApiServerOptions {
   /** Default 127.0.0.1: the API is for this machine only. */
   host?: string;
   log: Pick<Logger, "info" | "warn" | "error">;
+  /** The console's built files; default `web/dist` of this checkout. */
+  consoleDir?: string;
 }
 
 export interface ApiServer {
@@ -44,10 +47,22 @@ export interface ApiServer {
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const router = createRouter();
   const { log, token, context } = options;
+  const consoleDir = options.consoleDir ?? DEFAULT_CONSOLE_DIR;
   const server: Server = createServer(async (req, res) => {
     const started = performance.now();
     const url = new URL(req.url ?? "/", "http://localhost");
     const method = req.method ?? "GET";
+    if (method === "GET" || method === "HEAD") {
+      const file = await consoleFile(consoleDir, url.pathname).catch(() => undefined);
+      if (file) {
+        res.writeHead(file.status, {
+          "content-length": Buffer.byteLength(file.body),
+          ...file.headers,
+        });
+        res.end(method === "HEAD" ? undefined : file.body);
+        return;
+      }
+    }
     let response: ApiResponse;
     try {
       if (!bearerMatches(req.headers.authorization, token)) throw new UnauthorizedError();

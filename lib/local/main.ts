@@ -105,6 +105,7 @@ export async function runLocalRuntimeMain(argv: string[], io: MainIo): Promise<n
     [
       `keyheal local runtime ready (pid ${process.pid})`,
       `  API     ${runtime.url}`,
+      `  console ${runtime.url}/console/#token=${runtime.token}`,
       `  token   ${runtime.token}   (also in ${resolve(runtime.dataDir, API_TOKEN_FILE)}, mode 0600)`,
       `  data    ${runtime.dataDir}`,
       ...(options.inventory

@@ -16,6 +16,7 @@ import { deviceReconnectedEvent } from "../events/build.ts";
 import { IntakeStats } from "../events/intake-stats.ts";
 import { logger as defaultLogger } from "../lambda/powertools.ts";
 import type { SshTimeouts } from "../ssh/session.ts";
+import { DynamoJobStore } from "../store/dynamo-job-store.ts";
 import {
   createLocalDocumentClient,
   type EmbeddedDynamo,
@@ -133,7 +134,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       );
     }
 
-    const context: ApiContext = { deps, runs, starter, intake };
+    const jobs = new DynamoJobStore({ client, tableName: tables.jobs });
+    const context: ApiContext = { deps, runs, jobs, starter, intake };
     const token = generateToken();
     const server: ApiServer = await startApiServer({
       context,

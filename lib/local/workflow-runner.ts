@@ -4,6 +4,7 @@ import { StateMachine } from "aws-local-stepfunctions";
 import { workflowTask } from "../lambda/bundle.ts";
 import type { RunRecord, RunStep, RunStore } from "../store/runs.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
+import { ProgressTracker } from "../workflows/progress.ts";
 import type { TaskName } from "../workflows/tasks/index.ts";
 
 export const WORKFLOWS = ["reconnect", "resolve", "rotate"] as const;
@@ -19,6 +20,7 @@ export type LocalHandler = (input: Json) => Promise<Json>;
 type AslState = {
   Type: string;
   Resource?: string;
+  ItemsPath?: string;
   ItemProcessor?: { States: Record<string, AslState> };
   Iterator?: { States: Record<string, AslState> };
 };
@@ -95,7 +97,11 @@ export class LocalWorkflowRunner {
   readonly #options: LocalRunnerOptions;
   readonly #machines = new Map<
     WorkflowName,
-    { machine: StateMachine; handlers: Record<string, LocalHandler> }
+    {
+      machine: StateMachine;
+      handlers: Record<string, LocalHandler>;
+      states: Record<string, AslState>;
+    }
   >();
   readonly #inFlight = new Set<Promise<RunRecord>>();
 
@@ -121,7 +127,7 @@ export class LocalWorkflowRunner {
       // Built once per definition and reused: each run() is independent. The placeholders are
       // substituted as CDK's definitionSubstitutions do, with local function ARNs.
       const machine = new StateMachine(substituteLocalArns(definition) as never);
-      this.#machines.set(workflow, { machine, handlers });
+      this.#machines.set(workflow, { machine, handlers, states: definition.States });
     }
   }
 
@@ -169,8 +175,21 @@ export class LocalWorkflowRunner {
       },
     });
     const steps: RunStep[] = [];
+    const tracker = new ProgressTracker(entry.states);
     const collect = (async () => {
-      for await (const event of execution.eventLogs) recordStep(steps, event);
+      let lastWrite = Date.now();
+      for await (const event of execution.eventLogs) {
+        recordStep(steps, event);
+        trackProgress(tracker, event);
+        // A long run (a rotation over a fleet) shows where it is; a write a second at most.
+        if (Date.now() - lastWrite >= PROGRESS_WRITE_INTERVAL_MS) {
+          lastWrite = Date.now();
+          const progress = tracker.progress ?? undefined;
+          await this.#options.runs
+            .put({ ...run, steps: steps.map((step) => ({ ...step })), progress })
+            .catch(() => {});
+        }
+      }
     })();
     const done = (async () => {
       let final: RunRecord;
@@ -178,7 +197,14 @@ export class LocalWorkflowRunner {
         const output = await execution.result;
         await collect.catch(() => {});
         const endedAt = new Date().toISOString();
-        final = { ...run, status: "SUCCEEDED", endedAt, steps: closeSteps(steps, endedAt), output };
+        final = {
+          ...run,
+          status: "SUCCEEDED",
+          endedAt,
+          steps: closeSteps(steps, endedAt),
+          output,
+          progress: tracker.progress ?? undefined,
+        };
       } catch (error) {
         await collect.catch(() => {});
         const e = error as { name?: string; message?: string; cause?: unknown };
@@ -188,6 +214,7 @@ export class LocalWorkflowRunner {
           status: "FAILED",
           endedAt,
           steps: closeSteps(steps, endedAt),
+          progress: tracker.progress ?? undefined,
           error: e.name ?? "Error",
           cause: typeof e.cause === "string" ? e.cause : (e.message ?? ""),
         };
@@ -211,6 +238,19 @@ export class LocalWorkflowRunner {
   /** Resolves when every run started by this runner has ended (clean shutdown). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.#inFlight]);
+  }
+}
+
+/** How often a running run's record is rewritten with its steps and progress. */
+const PROGRESS_WRITE_INTERVAL_MS = 1_000;
+
+function trackProgress(tracker: ProgressTracker, event: EventLog): void {
+  const e = event as EventLog & { index?: number; state?: { name: string; input?: unknown } };
+  if (event.type === "StateEntered" && e.state) {
+    if (e.index === undefined) tracker.mapEntered(e.state.name, e.state.input);
+    else tracker.nestedStateEntered(e.state.name);
+  } else if (event.type === "MapIterationSucceeded" || event.type === "MapIterationFailed") {
+    tracker.iterationEnded(event.type === "MapIterationFailed");
   }
 }
 

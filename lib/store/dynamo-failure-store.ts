@@ -165,11 +165,31 @@ export class DynamoFailureStore implements FailureStore {
     return deleted;
   }
 
-  /** Number of live records per cause over the time range (one `byTime` query, keys only). */
+  async deleteSome(filter: Filter, limit: number): Promise<{ deleted: number; more: boolean }> {
+    const plan = this.plan(filter);
+    if (!plan) return { deleted: 0, more: false };
+    const request: QueryCommandInput = {
+      ...plan.request,
+      ProjectionExpression: "#id",
+      ExpressionAttributeNames: { ...plan.request.ExpressionAttributeNames, "#id": "id" },
+    };
+    // One past the limit tells whether anything is left without a second round trip.
+    const page = await readPage(this.client, { query: request }, limit + 1, undefined);
+    const batch = page.items.slice(0, limit);
+    const results = await mapLimit(batch, DELETE_CONCURRENCY, (item) =>
+      this.delete(item.id as string),
+    );
+    return { deleted: results.filter(Boolean).length, more: page.items.length > limit };
+  }
+
+  /**
+   * Number of live records per cause over the time range: one query, on `byDevice` for a device
+   * and on `byTime` otherwise, reading the cause attribute only.
+   */
   async countByCause(
-    query: { since?: string; until?: string } = {},
+    query: Pick<FailureQuery, "since" | "until" | "deviceId"> = {},
   ): Promise<Partial<Record<Cause, number>>> {
-    const plan = this.plan({ since: query.since, until: query.until });
+    const plan = this.plan({ since: query.since, until: query.until, deviceId: query.deviceId });
     const counts: Partial<Record<Cause, number>> = {};
     if (!plan) return counts;
     const request: QueryCommandInput = {
@@ -234,6 +254,11 @@ export class DynamoFailureStore implements FailureStore {
     } else {
       index = "byTime";
       partition = { attribute: "kind", value: FAILURE_KIND };
+    }
+    if (filter.operation !== undefined) {
+      names["#operation"] = "operation";
+      values[":operation"] = filter.operation;
+      filters.push("#operation = :operation");
     }
     names["#pk"] = partition.attribute;
     values[":pk"] = partition.value;

@@ -201,6 +201,7 @@ function toRun(item: Item): RunRecord {
     cause: item.cause as string | undefined,
     steps: ((item.steps as Item[] | undefined) ?? []).map(toStep),
     stepsOmitted: item.stepsOmitted as number | undefined,
+    progress: item.progress as RunRecord["progress"],
     expiresAt: item.expiresAt as number,
   });
 }

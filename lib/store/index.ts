@@ -21,6 +21,7 @@ export {
   DynamoFailureStore,
   type DynamoFailureStoreOptions,
 } from "./dynamo-failure-store.ts";
+export { DynamoJobStore, type DynamoJobStoreOptions } from "./dynamo-job-store.ts";
 export { DynamoKeyStore, type DynamoKeyStoreOptions } from "./dynamo-key-store.ts";
 export {
   DEFAULT_RUN_TTL_SECONDS,
@@ -80,10 +81,10 @@ export interface DynamoStores {
 
 const DAY_SECONDS = 24 * 60 * 60;
 
-/** All four DynamoDB stores over one document client. */
+/** All four DynamoDB stores of the workflows over one document client (jobs are the API's). */
 export function createDynamoStores(options: {
   client: DynamoDBDocumentClient;
-  tables: TableNames;
+  tables: Omit<TableNames, "jobs">;
   /** Where the key store puts private keys. */
   secrets: SecretStore;
   /** Failure record time to live; default 90. */

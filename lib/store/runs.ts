@@ -5,6 +5,7 @@
  * @module
  */
 import type { Page } from "../devices/types.ts";
+import type { RunProgress } from "../workflows/progress.ts";
 
 export const RUN_STATUSES = ["RUNNING", "SUCCEEDED", "FAILED"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -53,6 +54,8 @@ export interface RunRecord {
    * limit (a rotation's Map over a large fleet).
    */
   stepsOmitted?: number | undefined;
+  /** Fan-out progress (a rotation's Map over the fleet); absent for runs without a Map. */
+  progress?: RunProgress | undefined;
   /** TTL, epoch seconds; the store sets it from `startedAt` when absent. */
   expiresAt?: number | undefined;
 }

@@ -85,6 +85,12 @@ export const TABLES = {
     },
     ttlAttribute: "expiresAt",
   },
+  /** An operator's action over many devices (a resolve): its runs, read back for progress. */
+  jobs: {
+    partitionKey: { name: "id", type: "S" },
+    indexes: {},
+    ttlAttribute: "expiresAt",
+  },
 } as const satisfies Record<string, TableDesign>;
 
 export type TableKind = keyof typeof TABLES;
@@ -99,6 +105,7 @@ export function tableNames(prefix = "keyheal"): TableNames {
     failures: `${prefix}-failures`,
     keys: `${prefix}-keys`,
     runs: `${prefix}-runs`,
+    jobs: `${prefix}-jobs`,
   };
 }
 

@@ -1,5 +1,11 @@
+import { type Cause, hintFor } from "../../failures/causes.ts";
 import { NotFoundError } from "../../store/errors.ts";
-import { deleteFailuresQuery, listFailuresQuery, parseRequest } from "../schemas.ts";
+import {
+  deleteFailuresQuery,
+  failureStatsQuery,
+  listFailuresQuery,
+  parseRequest,
+} from "../schemas.ts";
 import type { ApiHandler } from "../types.ts";
 import { failureView, pageView } from "../views.ts";
 
@@ -34,10 +40,40 @@ export const deleteFailure: ApiHandler = async (ctx, { params }) => {
   return { status: 200, body: { deleted: 1 } };
 };
 
-/** `DELETE /failures?deviceId=&cause=&since=&until=`: every match (all without a filter). */
+/**
+ * `DELETE /failures?deviceId=&cause=&operation=&since=&until=&limit=`: every match (all without a
+ * filter), or at most `limit` of them. 200 with `{ deleted, more }`.
+ */
 export const deleteFailures: ApiHandler = async (ctx, { query }) => {
-  const filter = parseRequest(deleteFailuresQuery(ctx.deps.now), query, "(query)");
-  const deleted = await ctx.deps.failures.deleteMany(filter);
-  ctx.deps.logger.info("failures deleted", { ...filter, deleted });
-  return { status: 200, body: { deleted } };
+  const { limit, ...filter } = parseRequest(deleteFailuresQuery(ctx.deps.now), query, "(query)");
+  const result =
+    limit === undefined
+      ? { deleted: await ctx.deps.failures.deleteMany(filter), more: false }
+      : await ctx.deps.failures.deleteSome(filter, limit);
+  ctx.deps.logger.info("failures deleted", { ...filter, ...result });
+  return { status: 200, body: result };
+};
+
+/**
+ * `GET /failures/stats?since=&until=&deviceId=`: live records per cause, most frequent first,
+ * each with its handling step. 200 with `{ since, until, deviceId, total, items: [{ cause,
+ * count, hint }] }`.
+ */
+export const failureStats: ApiHandler = async (ctx, { query }) => {
+  const filter = parseRequest(failureStatsQuery(ctx.deps.now), query, "(query)");
+  const counts = await ctx.deps.failures.countByCause(filter);
+  const items = (Object.entries(counts) as Array<[Cause, number]>)
+    .filter(([, count]) => count > 0)
+    .map(([cause, count]) => ({ cause, count, hint: hintFor(cause) }))
+    .sort((a, b) => b.count - a.count || a.cause.localeCompare(b.cause));
+  return {
+    status: 200,
+    body: {
+      since: filter.since ?? null,
+      until: filter.until ?? null,
+      deviceId: filter.deviceId ?? null,
+      total: items.reduce((sum, item) => sum + item.count, 0),
+      items,
+    },
+  };
 };

@@ -1,3 +1,4 @@
+import { ulid } from "ulid";
 import { importPrivateKey } from "../../keys/index.ts";
 import { NotFoundError } from "../../store/errors.ts";
 import type { ResolveInput } from "../../workflows/tasks/resolve.ts";
@@ -14,7 +15,8 @@ export const DEFAULT_RESOLVE_SECRET_TTL_SECONDS = 900;
  *
  * Everything is checked before anything starts: every device must be registered (404 naming
  * the first that is not), and a custom key must open with its passphrase (400 on `privateKey`
- * or `passphrase`). 202 with `{ runs: [{ deviceId, runId }] }`.
+ * or `passphrase`). The runs form one job, read back for progress with `GET /jobs/{id}`.
+ * 202 with `{ jobId, runs: [{ deviceId, runId }] }`.
  */
 export const resolveDevices: ApiHandler = async (ctx, { body }) => {
   const request = parseRequest(ResolveBody, body, "(body)");
@@ -53,5 +55,8 @@ export const resolveDevices: ApiHandler = async (ctx, { body }) => {
     deps.logger.info("resolve started", { deviceId: target.id, mode: request.mode, runId });
     runs.push({ deviceId: target.id, runId });
   }
-  return { status: 202, body: { runs } };
+  const jobId = `job-${ulid()}`;
+  await ctx.jobs.create({ id: jobId, kind: "resolve", createdAt: deps.now().toISOString(), runs });
+  deps.logger.info("resolve job created", { jobId, devices: runs.length });
+  return { status: 202, body: { jobId, runs } };
 };

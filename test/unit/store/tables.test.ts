@@ -72,6 +72,7 @@ describe("table design", () => {
       failures: "keyheal-dev-failures",
       keys: "keyheal-dev-keys",
       runs: "keyheal-dev-runs",
+      jobs: "keyheal-dev-jobs",
     });
   });
 });

@@ -1,0 +1,32 @@
+/**
+ * Jobs: an operator's action over many devices (a resolve of a whole site), tracked as one
+ * thing. A job holds the runs it started; its progress is read from those runs.
+ *
+ * @module
+ */
+
+export const JOB_KINDS = ["resolve"] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** One device's run within a job. */
+export interface JobRun {
+  deviceId: string;
+  runId: string;
+}
+
+export interface JobRecord {
+  /** `job-<ulid>`: time-sortable. */
+  id: string;
+  kind: JobKind;
+  createdAt: string;
+  runs: JobRun[];
+  /** TTL, epoch seconds; the store sets it from `createdAt` when absent. */
+  expiresAt?: number | undefined;
+}
+
+export interface JobStore {
+  /** Stores a new job. */
+  create(job: JobRecord): Promise<void>;
+  /** Undefined when there is no such job or it has expired. */
+  get(id: string): Promise<JobRecord | undefined>;
+}

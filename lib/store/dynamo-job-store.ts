@@ -1,0 +1,66 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { JobKind, JobRecord, JobRun, JobStore } from "../jobs/types.ts";
+import { type Clock, type Item, parseTime } from "./dynamo-util.ts";
+
+export interface DynamoJobStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Time to live of a job from its creation; default 90 days, as runs. */
+  ttlSeconds?: number;
+  clock?: Clock;
+}
+
+const DEFAULT_JOB_TTL_SECONDS = 90 * 24 * 60 * 60;
+
+/**
+ * {@link JobStore} over one DynamoDB table keyed by job `id`. A job names at most 1,000 runs
+ * (the API's limit per request), about 150 KB: one item.
+ */
+export class DynamoJobStore implements JobStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly ttlSeconds: number;
+  private readonly now: Clock;
+
+  constructor(options: DynamoJobStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_JOB_TTL_SECONDS;
+    this.now = options.clock ?? Date.now;
+  }
+
+  async create(job: JobRecord): Promise<void> {
+    const expiresAt =
+      job.expiresAt ?? Math.floor(parseTime(job.createdAt, "createdAt") / 1000) + this.ttlSeconds;
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...job,
+          runs: job.runs.map(({ deviceId, runId }) => ({ deviceId, runId })),
+          expiresAt,
+        },
+        ConditionExpression: "attribute_not_exists(#id)",
+        ExpressionAttributeNames: { "#id": "id" },
+      }),
+    );
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { id } }),
+    );
+    if (!Item || this.isExpired(Item)) return undefined;
+    return {
+      id: Item.id as string,
+      kind: Item.kind as JobKind,
+      createdAt: Item.createdAt as string,
+      runs: (Item.runs as JobRun[]).map(({ deviceId, runId }) => ({ deviceId, runId })),
+      expiresAt: Item.expiresAt as number,
+    };
+  }
+
+  private isExpired(item: Item): boolean {
+    return typeof item.expiresAt === "number" && item.expiresAt <= Math.floor(this.now() / 1000);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Fan-out progress of a run: how many items its Map states were given, how many iterations have
+ * ended, and how many of those ended without doing their work. Folded from the same events the
+ * local interpreter emits and Step Functions keeps in an execution's history.
+ *
+ * @module
+ */
+
+export interface RunProgress {
+  /** Items the run's Map states were given (devices of a rotation). */
+  total: number;
+  /** Iterations that have ended. */
+  done: number;
+  /** Of those, how many ended without installing (recorded as failures, healed later). */
+  failed: number;
+}
+
+/**
+ * States an iteration ends in when its device was not brought up to date. An iteration catches
+ * its own failures and so always "succeeds"; these names tell the two outcomes apart.
+ */
+export const UNDONE_ITERATION_END_STATES: ReadonlySet<string> = new Set(["NotInstalled", "Busy"]);
+
+interface MapState {
+  Type: string;
+  ItemsPath?: string;
+}
+
+/** `$.a.b` of `input`; anything but a plain dotted path yields undefined. */
+function atPath(input: unknown, path: string): unknown {
+  if (path === "$") return input;
+  if (!/^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(path)) return undefined;
+  let value: unknown = input;
+  for (const key of path.slice(2).split(".")) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** Counts a run's fan-out as its events arrive; `progress` is null until a Map has started. */
+export class ProgressTracker {
+  readonly #maps: ReadonlyMap<string, MapState>;
+  #progress: RunProgress | null = null;
+
+  /** @param states the top-level states of the run's ASL definition. */
+  constructor(states: Readonly<Record<string, MapState>>) {
+    this.#maps = new Map(Object.entries(states).filter(([, state]) => state.Type === "Map"));
+  }
+
+  get progress(): RunProgress | null {
+    return this.#progress === null ? null : { ...this.#progress };
+  }
+
+  /** A Map state was entered with `input`: its items join the total. */
+  mapEntered(stateName: string, input: unknown): void {
+    const state = this.#maps.get(stateName);
+    if (!state) return;
+    const items = atPath(input, state.ItemsPath ?? "$");
+    this.#progress ??= { total: 0, done: 0, failed: 0 };
+    this.#progress.total += Array.isArray(items) ? items.length : 0;
+  }
+
+  /** A Map iteration started by `mapEntered` ended; `failed` when the iteration itself failed. */
+  iterationEnded(failed: boolean): void {
+    if (!this.#progress) return;
+    this.#progress.done += 1;
+    if (failed) this.#progress.failed += 1;
+  }
+
+  /** A state inside an iteration was entered: an undone end state counts as a failure. */
+  nestedStateEntered(stateName: string): void {
+    if (this.#progress && UNDONE_ITERATION_END_STATES.has(stateName)) this.#progress.failed += 1;
+  }
+}
