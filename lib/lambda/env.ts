@@ -94,6 +94,51 @@ export function parseIntakeEnvironment(
   return parsed.data;
 }
 
+/**
+ * The environment of the ops API function (API Gateway → the same router as local mode),
+ * validated once at cold start. The CDK construct takes `ApiEnvironment`.
+ */
+export const apiEnvironmentSchema = z
+  .object({
+    DEVICES_TABLE: z.string().min(1),
+    FAILURES_TABLE: z.string().min(1),
+    KEYS_TABLE: z.string().min(1),
+    RUNS_TABLE: z.string().min(1),
+    JOBS_TABLE: z.string().min(1),
+    SECRET_PREFIX: z.string().min(1).default("keyheal/"),
+    SECRETS_KMS_KEY_ID: z.string().optional(),
+    RECONNECT_STATE_MACHINE_ARN: stateMachineArn,
+    RESOLVE_STATE_MACHINE_ARN: stateMachineArn,
+    ROTATE_STATE_MACHINE_ARN: stateMachineArn,
+    /** How long an operator's resolve password or key lives in Secrets Manager. */
+    RESOLVE_SECRET_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+    FAILURE_TTL_DAYS: z.coerce.number().int().positive().default(90),
+    MANAGED_TAG_KEY: z.string().min(1).optional(),
+    MANAGED_TAG_VALUE: z.string().min(1).optional(),
+    /** Only set for tests against a local engine; absent on AWS. */
+    DYNAMODB_ENDPOINT: z.url().optional(),
+  })
+  .refine((env) => env.MANAGED_TAG_VALUE === undefined || env.MANAGED_TAG_KEY !== undefined, {
+    path: ["MANAGED_TAG_VALUE"],
+    error: "needs MANAGED_TAG_KEY",
+  });
+export type ApiEnvironment = z.input<typeof apiEnvironmentSchema>;
+export type ParsedApiEnvironment = z.output<typeof apiEnvironmentSchema>;
+
+export function parseApiEnvironment(env: Record<string, string | undefined>): ParsedApiEnvironment {
+  const parsed = apiEnvironmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new InvalidEnvironmentError(
+      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+    );
+  }
+  return parsed.data;
+}
+
+export function readApiEnvironment(): ParsedApiEnvironment {
+  return parseApiEnvironment(process.env);
+}
+
 /** The one place a function reads its process environment: validated, at cold start. */
 export function readTaskEnvironment(): ParsedTaskEnvironment {
   return parseTaskEnvironment(process.env);
