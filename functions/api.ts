@@ -1,0 +1,3 @@
+import { apiHandler } from "../lib/lambda/api-bundle.ts";
+
+export const handler = apiHandler();

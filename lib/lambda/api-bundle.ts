@@ -1,0 +1,170 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import middy from "@middy/core";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { BadRequestError, errorResponse } from "../api/errors.ts";
+import { createRouter, dispatch } from "../api/routes.ts";
+import type { ApiContext, ApiResponse } from "../api/types.ts";
+import { Ec2Inventory } from "../cloud/ec2-inventory.ts";
+import { IntakeStats } from "../events/intake-stats.ts";
+import { createDynamoStores } from "../store/index.ts";
+import { DynamoJobStore } from "../store/dynamo-job-store.ts";
+import { SecretsManagerSecretStore } from "../store/secrets-manager-store.ts";
+import { managedByTag } from "../workflows/intake.ts";
+import { StepFunctionsRunReader } from "../workflows/step-functions-runs.ts";
+import { StepFunctionsStarter } from "../workflows/starters.ts";
+import { type ParsedApiEnvironment, readApiEnvironment } from "./env.ts";
+import { logger, metrics, publishMetrics } from "./powertools.ts";
+import { WORKFLOW_STATES } from "./workflow-states.ts";
+
+/** A Lambda context; tests pass their own `api` context, Lambda builds it from env. */
+export interface ApiLambdaContext extends Context {
+  api?: ApiContext;
+}
+
+/** The ops API's domain over AWS: DynamoDB, Secrets Manager, Step Functions, EC2. */
+export function buildAwsApiContext(env: ParsedApiEnvironment): ApiContext {
+  const dynamo = new DynamoDBClient(
+    env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {},
+  );
+  const client = DynamoDBDocumentClient.from(dynamo, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const secrets = new SecretsManagerSecretStore({
+    client: new SecretsManagerClient({}),
+    prefix: env.SECRET_PREFIX,
+    ...(env.SECRETS_KMS_KEY_ID ? { kmsKeyId: env.SECRETS_KMS_KEY_ID } : {}),
+  });
+  const stores = createDynamoStores({
+    client,
+    tables: {
+      devices: env.DEVICES_TABLE,
+      failures: env.FAILURES_TABLE,
+      keys: env.KEYS_TABLE,
+      runs: env.RUNS_TABLE,
+    },
+    secrets,
+    failureTtlDays: env.FAILURE_TTL_DAYS,
+  });
+  const sfn = new SFNClient({});
+  const arns = {
+    reconnect: env.RECONNECT_STATE_MACHINE_ARN,
+    resolve: env.RESOLVE_STATE_MACHINE_ARN,
+    rotate: env.ROTATE_STATE_MACHINE_ARN,
+  };
+  const starter = new StepFunctionsStarter({ client: sfn, stateMachineArns: arns });
+  const byMachineName = new Map(
+    Object.entries(arns).map(([workflow, arn]) => [arn.slice(arn.lastIndexOf(":") + 1), workflow]),
+  );
+  const ec2 = new Ec2Inventory({ client: new EC2Client({}) });
+  const tagKey = env.MANAGED_TAG_KEY;
+  return {
+    deps: {
+      ...stores,
+      secrets,
+      cloud: ec2,
+      sshSource: {},
+      sshTimeouts: {},
+      leaseTtlMs: 15 * 60_000,
+      logger,
+      metrics,
+      now: () => new Date(),
+    },
+    runs: new StepFunctionsRunReader({
+      client: sfn,
+      workflowOf: (name) => byMachineName.get(name) ?? name,
+      statesOf: (workflow) => WORKFLOW_STATES[workflow as keyof typeof WORKFLOW_STATES] ?? {},
+    }),
+    jobs: new DynamoJobStore({ client, tableName: env.JOBS_TABLE }),
+    starter,
+    intake: { devices: stores.devices, starter, stats: new IntakeStats(), logger },
+    intakeOptions:
+      tagKey === undefined
+        ? {}
+        : {
+            confirmManaged: managedByTag(ec2, {
+              key: tagKey,
+              ...(env.MANAGED_TAG_VALUE === undefined ? {} : { value: env.MANAGED_TAG_VALUE }),
+            }),
+          },
+    resolveSecretTtlSeconds: env.RESOLVE_SECRET_TTL_SECONDS,
+  };
+}
+
+/** The request of a REST API proxy event, transport stripped; a bad body is a 400. */
+export function requestOf(event: APIGatewayProxyEvent) {
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (value !== undefined) query[name] = value;
+  }
+  let body: unknown;
+  if (event.body !== null && event.body !== undefined) {
+    const text = event.isBase64Encoded
+      ? Buffer.from(event.body, "base64").toString("utf8")
+      : event.body;
+    if (text.trim() !== "") {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new BadRequestError("(body)", "The request body is not valid JSON.");
+      }
+    }
+  }
+  return { method: event.httpMethod, path: event.path, query, body };
+}
+
+function proxyResult(response: ApiResponse): APIGatewayProxyResult {
+  return {
+    statusCode: response.status,
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      ...response.headers,
+    },
+    body: JSON.stringify(response.body),
+  };
+}
+
+/**
+ * The ops API function behind API Gateway (REST API, Lambda proxy, IAM authorization): the
+ * same router and handlers the local runtime serves. Request bodies are never logged: they may
+ * carry an operator's password or private key on their way to the secret store.
+ */
+export function apiHandler() {
+  const router = createRouter();
+  let built: ApiContext | undefined;
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ApiLambdaContext>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishMetrics)
+    .use({
+      before: (request) => {
+        request.context.api ??= built ??= buildAwsApiContext(readApiEnvironment());
+      },
+    })
+    .handler(async (event, context) => {
+      let response: ApiResponse;
+      let method = event.httpMethod;
+      let path = event.path;
+      try {
+        const request = requestOf(event);
+        method = request.method;
+        path = request.path;
+        // biome-ignore lint/style/noNonNullAssertion: set by the before middleware above
+        response = await dispatch(context.api!, router, method, path, request);
+      } catch (error) {
+        response = errorResponse(error);
+      }
+      logger.info("request", {
+        method,
+        path,
+        status: response.status,
+        caller: event.requestContext?.identity?.userArn ?? undefined,
+      });
+      return proxyResult(response);
+    });
+}
