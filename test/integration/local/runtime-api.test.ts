@@ -250,6 +250,7 @@ describe("the ops API on the local runtime", () => {
     );
     expect(started.status).toBe(202);
     expect(started.body.runs).toEqual([{ deviceId: device(2).id, runId: expect.any(String) }]);
+    expect(started.body).toMatchObject({ jobId: expect.stringMatching(/^job-/) });
     const run = await endedRun(started.body.runs[0]?.runId ?? "");
     expect(run.status).toBe("SUCCEEDED");
     expect(await getDevice(device(2).id)).toMatchObject({ status: "KEY_BASED", keyGeneration: 2 });
@@ -336,9 +337,10 @@ describe("the ops API on the local runtime", () => {
     expect((await runtime.api("POST", `/failures/${target.id}/retry`)).status).toBe(404);
     expect((await runtime.api("DELETE", "/failures?deviceId=ghost-b")).body).toEqual({
       deleted: 1,
+      more: false,
     });
     expect((await failures()).map((f) => f.deviceId).sort()).toEqual(["ghost-a", "impostor"]);
-    expect((await runtime.api("DELETE", "/failures")).body).toEqual({ deleted: 2 });
+    expect((await runtime.api("DELETE", "/failures")).body).toEqual({ deleted: 2, more: false });
     expect(await failures()).toEqual([]);
   });
 });

@@ -1,0 +1,259 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { JobView } from "../../../lib/api/handlers/jobs.ts";
+import type { DeviceView, FailureView, KeyView, RunView } from "../../../lib/api/views.ts";
+import { deviceReconnectedEvent } from "../../../lib/events/build.ts";
+import { generateKeyPair } from "../../../lib/keys/index.ts";
+import { type Fleet, freePort, startFleet, type TestDevice } from "../../harness/fleet.ts";
+import {
+  eventually,
+  type RuntimeProcess,
+  startRuntimeProcess,
+} from "../../harness/local-runtime.ts";
+
+type List<T> = { items: T[]; nextCursor: string | null };
+type Stats = {
+  since: string | null;
+  until: string | null;
+  deviceId: string | null;
+  total: number;
+  items: Array<{ cause: string; count: number; hint: string }>;
+};
+
+let fleet: Fleet;
+let dataDir: string;
+let runtime: RuntimeProcess;
+const password = inject("devicePassword");
+const gen1 = generateKeyPair({ comment: "operator-gen1" });
+const device = (i: number) => fleet.devices[i] as TestDevice;
+
+function registration(d: TestDevice) {
+  return {
+    id: d.id,
+    host: d.host,
+    port: d.port,
+    adminUser: d.user,
+    hostKeyFingerprint: d.hostKeyFingerprint,
+  };
+}
+
+async function getDevice(id: string): Promise<DeviceView | undefined> {
+  const { body } = await runtime.api<List<DeviceView>>("GET", "/devices?limit=1000");
+  return body.items.find((d) => d.id === id);
+}
+
+async function endedRun(runId: string): Promise<RunView> {
+  return eventually(`run ${runId} to end`, async () => {
+    const { body } = await runtime.api<RunView>("GET", `/runs/${encodeURIComponent(runId)}`);
+    return body.status !== "RUNNING" && body;
+  });
+}
+
+async function stats(query = ""): Promise<Stats> {
+  const { status, body } = await runtime.api<Stats>("GET", `/failures/stats${query}`);
+  expect(status).toBe(200);
+  return body;
+}
+
+beforeAll(async () => {
+  fleet = await startFleet(3);
+  dataDir = await mkdtemp(join(tmpdir(), "keyheal-ops-api-"));
+  runtime = await startRuntimeProcess({ dataDir, probeInterval: "0" });
+  await runtime.api("POST", "/devices", { devices: fleet.devices.map(registration) });
+  expect((await runtime.api("POST", "/keys/import", { privateKey: gen1.privateKey })).status).toBe(
+    201,
+  );
+});
+
+afterAll(async () => {
+  const exit = await runtime?.stop();
+  await fleet?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  expect(exit?.code).toBe(0);
+});
+
+describe("the ops API's operator features", () => {
+  it("reports a rotation's fan-out progress: devices given, ended, not installed", async () => {
+    for (const d of fleet.devices) await d.resetHome(`${gen1.authorizedKey}\n`);
+    await device(2).stop();
+    try {
+      const { body } = await runtime.api<{ runId: string }>("POST", "/keys/rotate", {});
+      const run = await endedRun(body.runId);
+      expect(run.status).toBe("SUCCEEDED");
+      expect(run.progress).toEqual({ total: 3, done: 3, failed: 1 });
+      const installed = fleet.devices.slice(0, 2).map((d) => getDevice(d.id));
+      for (const d of await Promise.all(installed)) {
+        expect(d).toMatchObject({ status: "KEY_BASED", keyGeneration: 2 });
+      }
+      // A run with no Map has no progress to report.
+      const detect = await runtime.api<{ runId: string }>(
+        "POST",
+        "/events",
+        deviceReconnectedEvent({ deviceId: device(0).id }),
+      );
+      expect((await endedRun(detect.body.runId)).progress).toBeNull();
+    } finally {
+      await device(2).start();
+      await runtime.api("POST", "/devices", registration(device(2)));
+    }
+  });
+
+  it("resolves many devices, each with its own admin user, as one job with progress", async () => {
+    const foreign = generateKeyPair({ comment: "changed-by-hand" });
+    await device(0).resetHome(`${foreign.authorizedKey}\n`);
+    await device(1).resetHome(`${foreign.authorizedKey}\n`);
+    await device(2).stop();
+    try {
+      const started = await runtime.api<{
+        jobId: string;
+        runs: Array<{ deviceId: string; runId: string }>;
+      }>("POST", "/devices/resolve", {
+        mode: "space-key",
+        devices: [0, 1, 2].map((i) => ({ id: device(i).id, adminUser: device(i).user })),
+        password,
+      });
+      expect(started.status).toBe(202);
+      expect(started.body.jobId).toMatch(/^job-[0-9A-Z]{26}$/);
+      expect(started.body.runs.map((r) => r.deviceId)).toEqual([0, 1, 2].map((i) => device(i).id));
+
+      const job = await eventually("the job to end", async () => {
+        const { body } = await runtime.api<JobView>("GET", `/jobs/${started.body.jobId}`);
+        expect(body.total).toBe(3);
+        expect(body.succeeded + body.failed + body.running).toBe(3);
+        return body.status !== "RUNNING" && body;
+      });
+      expect(job).toMatchObject({
+        id: started.body.jobId,
+        kind: "resolve",
+        status: "FAILED",
+        total: 3,
+        succeeded: 2,
+        failed: 1,
+        running: 0,
+      });
+      expect(job.runs.map((r) => [r.deviceId, r.status])).toEqual([
+        [device(0).id, "SUCCEEDED"],
+        [device(1).id, "SUCCEEDED"],
+        [device(2).id, "FAILED"],
+      ]);
+      expect(await getDevice(device(1).id)).toMatchObject({ status: "KEY_BASED" });
+      expect(JSON.stringify(job)).not.toContain(password);
+      expect(runtime.output()).not.toContain(password);
+    } finally {
+      await device(2).start();
+      await runtime.api("POST", "/devices", registration(device(2)));
+    }
+  });
+
+  it("counts failures by cause, per device and over a time range", async () => {
+    await runtime.api("DELETE", "/failures");
+    await runtime.api("POST", "/devices", {
+      devices: [
+        { id: "ghost-a", host: "127.0.0.1", port: await freePort(), adminUser: "root" },
+        { id: "ghost-b", host: "127.0.0.1", port: await freePort(), adminUser: "root" },
+        {
+          ...registration(device(0)),
+          id: "impostor",
+          hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
+        },
+      ],
+    });
+    for (const id of ["ghost-a", "ghost-b", "impostor"]) {
+      const { body } = await runtime.api<{ runId: string }>(
+        "POST",
+        "/events",
+        deviceReconnectedEvent({ deviceId: id }),
+      );
+      expect((await endedRun(body.runId)).status).toBe("FAILED");
+    }
+
+    const all = await stats();
+    expect(all.total).toBe(3);
+    expect(all.items.map((i) => [i.cause, i.count])).toEqual([
+      ["CONNECTION_REFUSED", 2],
+      ["HOST_KEY_MISMATCH", 1],
+    ]);
+    expect(all.items[0]?.hint).toMatch(/sshd/i);
+    expect((await stats("?deviceId=impostor")).items).toEqual([
+      expect.objectContaining({ cause: "HOST_KEY_MISMATCH", count: 1 }),
+    ]);
+    expect((await stats("?since=1h")).total).toBe(3);
+    const old = await stats(`?until=${encodeURIComponent("2020-01-01T00:00:00Z")}`);
+    expect(old).toMatchObject({ total: 0, items: [], until: "2020-01-01T00:00:00.000Z" });
+  });
+
+  it("filters failures by operation", async () => {
+    const { body } = await runtime.api<List<FailureView>>("GET", "/failures?operation=DETECT");
+    expect(body.items.length).toBeGreaterThan(0);
+    expect(new Set(body.items.map((f) => f.operation))).toEqual(new Set(["DETECT"]));
+    const rotate = await runtime.api<List<FailureView>>("GET", "/failures?operation=RESOLVE");
+    expect(rotate.body.items.every((f) => f.operation === "RESOLVE")).toBe(true);
+  });
+
+  it("deletes failures in batches, saying whether more remain", async () => {
+    const before = (await stats()).total;
+    expect(before).toBeGreaterThanOrEqual(3);
+    const first = await runtime.api("DELETE", "/failures?limit=2");
+    expect(first.body).toEqual({ deleted: 2, more: true });
+    let left = before - 2;
+    while (left > 0) {
+      const next = await runtime.api<{ deleted: number; more: boolean }>(
+        "DELETE",
+        "/failures?limit=2",
+      );
+      left -= next.body.deleted;
+      expect(next.body.more).toBe(left > 0);
+    }
+    expect((await stats()).total).toBe(0);
+    expect((await runtime.api("DELETE", "/failures?limit=5")).body).toEqual({
+      deleted: 0,
+      more: false,
+    });
+  });
+
+  it("answers bad requests on the new endpoints with 400 naming the field", async () => {
+    const cases: Array<[string, string, string]> = [
+      ["GET", "/failures/stats?since=yesterday", "since"],
+      ["GET", "/failures/stats?since=1h&until=2h", "since"],
+      ["GET", "/failures/stats?cause=TIMEOUT", "cause"],
+      ["GET", "/failures/stats?deviceId=has%20space", "deviceId"],
+      ["GET", "/failures?operation=EAT", "operation"],
+      ["DELETE", "/failures?limit=0", "limit"],
+      ["DELETE", "/failures?limit=5000", "limit"],
+      ["DELETE", "/failures?limit=two", "limit"],
+      ["DELETE", "/failures?cursor=abc", "cursor"],
+    ];
+    for (const [method, path, field] of cases) {
+      const answer = await runtime.api<{ error: string; field: string }>(method, path);
+      expect(answer.status, `${method} ${path}`).toBe(400);
+      expect(answer.body).toMatchObject({ error: "BadRequest", field });
+    }
+    expect((await runtime.api("GET", "/jobs/job-01ARZ3NDEKTSV4RRFFQ69G5FAV")).status).toBe(404);
+    expect((await runtime.api("GET", "/jobs/not-a-job")).status).toBe(404);
+    expect((await runtime.api("DELETE", "/jobs/job-01ARZ3NDEKTSV4RRFFQ69G5FAV")).status).toBe(405);
+    expect((await runtime.api("GET", "/jobs/x", undefined, { token: null })).status).toBe(401);
+    expect((await runtime.api("GET", "/failures/stats", undefined, { token: null })).status).toBe(
+      401,
+    );
+  });
+
+  it("serves the console's files without the token, and nothing else without it", async () => {
+    const root = await fetch(`${runtime.url}/`, { redirect: "manual" });
+    expect(root.status).toBe(302);
+    expect(root.headers.get("location")).toBe("/console/");
+    const page = await fetch(`${runtime.url}/console/`);
+    // Built (200) or not built yet (404 saying how): either way no token was asked for.
+    expect([200, 404]).toContain(page.status);
+    if (page.status === 404) expect(await page.text()).toContain("npm run build:web");
+    else expect(page.headers.get("content-type")).toContain("text/html");
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    const escape = await fetch(`${runtime.url}/console/..%2f..%2fpackage.json`);
+    expect(escape.status).toBe(404);
+    expect(await escape.text()).not.toContain("keyheal");
+    expect((await fetch(`${runtime.url}/keys`)).status).toBe(401);
+    const keys = await runtime.api<List<KeyView>>("GET", "/keys");
+    expect(keys.status).toBe(200);
+  });
+});
