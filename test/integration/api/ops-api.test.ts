@@ -249,9 +249,9 @@ describe("the ops API's operator features", () => {
     if (page.status === 404) expect(await page.text()).toContain("npm run build:web");
     else expect(page.headers.get("content-type")).toContain("text/html");
     expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
-    const escape = await fetch(`${runtime.url}/console/..%2f..%2fpackage.json`);
-    expect(escape.status).toBe(404);
-    expect(await escape.text()).not.toContain("keyheal");
+    const outside = await fetch(`${runtime.url}/console/..%2f..%2fpackage.json`);
+    expect(outside.status).toBe(404);
+    expect(await outside.text()).not.toContain("keyheal");
     expect((await fetch(`${runtime.url}/keys`)).status).toBe(401);
     const keys = await runtime.api<List<KeyView>>("GET", "/keys");
     expect(keys.status).toBe(200);
