@@ -83,33 +83,65 @@ const ResolveTargets = <T extends z.ZodType<{ id: string }>>(item: T) =>
       });
     });
 
+/** Each device needs `field` of its own or the request's; an issue per device that has neither. */
+function secretPerDevice<T extends { devices: Array<Record<string, unknown>> }>(
+  field: string,
+  what: string,
+) {
+  return (request: T, ctx: z.RefinementCtx) => {
+    if ((request as Record<string, unknown>)[field] !== undefined) return;
+    request.devices.forEach((device, index) => {
+      if (device[field] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["devices", index, field],
+          message: `needs ${what}: give one for this device, or one for all at the top level`,
+        });
+      }
+    });
+  };
+}
+
 /**
  * `POST /devices/resolve`: the Junos "Resolve Key Conflict" action. Space key: the admin
  * password (and, to create a missing admin user, a `loginUser` that is root or may sudo).
  * Custom key: the operator's private key, its passphrase, and whether to adopt it as the
- * device's credential instead of installing the platform key.
+ * device's credential instead of installing the platform key. As in Junos, each device may carry
+ * its own admin user and its own password or key; a top-level one serves every device without.
  */
 export const ResolveBody = z.discriminatedUnion(
   "mode",
   [
-    z.strictObject({
-      mode: z.literal("space-key"),
-      devices: ResolveTargets(
-        z.strictObject({
-          id: DeviceId,
-          adminUser: UsernameSchema,
-          loginUser: UsernameSchema.optional(),
-        }),
-      ),
-      password: Secret("password"),
-    }),
-    z.strictObject({
-      mode: z.literal("custom-key"),
-      devices: ResolveTargets(z.strictObject({ id: DeviceId, adminUser: UsernameSchema })),
-      privateKey: Secret("private key"),
-      passphrase: Secret("passphrase").optional(),
-      adopt: z.boolean({ error: "must be true or false" }).optional(),
-    }),
+    z
+      .strictObject({
+        mode: z.literal("space-key"),
+        devices: ResolveTargets(
+          z.strictObject({
+            id: DeviceId,
+            adminUser: UsernameSchema,
+            loginUser: UsernameSchema.optional(),
+            password: Secret("password").optional(),
+          }),
+        ),
+        password: Secret("password").optional(),
+      })
+      .superRefine(secretPerDevice("password", "a password")),
+    z
+      .strictObject({
+        mode: z.literal("custom-key"),
+        devices: ResolveTargets(
+          z.strictObject({
+            id: DeviceId,
+            adminUser: UsernameSchema,
+            privateKey: Secret("private key").optional(),
+            passphrase: Secret("passphrase").optional(),
+          }),
+        ),
+        privateKey: Secret("private key").optional(),
+        passphrase: Secret("passphrase").optional(),
+        adopt: z.boolean({ error: "must be true or false" }).optional(),
+      })
+      .superRefine(secretPerDevice("privateKey", "a private key")),
   ],
   { error: 'must be "space-key" or "custom-key"' },
 );

@@ -75,7 +75,12 @@ beforeAll(async () => {
     runs: env.runs,
     jobs: new DynamoJobStore({ client: env.dynamo.client, tableName: env.dynamo.tables.jobs }),
     starter,
-    intake: { devices: env.deps.devices, starter, stats: new IntakeStats(), logger: env.deps.logger },
+    intake: {
+      devices: env.deps.devices,
+      starter,
+      stats: new IntakeStats(),
+      logger: env.deps.logger,
+    },
   };
 });
 

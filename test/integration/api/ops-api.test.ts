@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { JobView } from "../../../lib/api/handlers/jobs.ts";
 import type { DeviceView, FailureView, KeyView, RunView } from "../../../lib/api/views.ts";
 import { deviceReconnectedEvent } from "../../../lib/events/build.ts";
-import { generateKeyPair } from "../../../lib/keys/index.ts";
+import { generateKeyPair, importPrivateKey } from "../../../lib/keys/index.ts";
 import { type Fleet, freePort, startFleet, type TestDevice } from "../../harness/fleet.ts";
 import {
   eventually,
@@ -145,6 +146,80 @@ describe("the ops API's operator features", () => {
       await device(2).start();
       await runtime.api("POST", "/devices", registration(device(2)));
     }
+  });
+
+  it("uses each device's own password or key, as the Junos form gives them per device", async () => {
+    const foreign = generateKeyPair({ comment: "changed-by-hand" });
+    for (const d of fleet.devices) await d.resetHome(`${foreign.authorizedKey}\n`);
+    const byPassword = await runtime.api<{ jobId: string }>("POST", "/devices/resolve", {
+      mode: "space-key",
+      devices: [
+        { id: device(0).id, adminUser: device(0).user, password },
+        { id: device(1).id, adminUser: device(1).user, password: `${password}-wrong` },
+      ],
+    });
+    expect(byPassword.status).toBe(202);
+    const job = await eventually("the password job to end", async () => {
+      const { body } = await runtime.api<JobView>("GET", `/jobs/${byPassword.body.jobId}`);
+      return body.status !== "RUNNING" && body;
+    });
+    expect(job.runs.map((r) => r.status)).toEqual(["SUCCEEDED", "FAILED"]);
+    expect(await getDevice(device(1).id)).toMatchObject({ lastFailureCause: "AUTH_REJECTED" });
+
+    // Device 2 trusts an operator's key; device 1 another one, protected by a passphrase.
+    const custom2 = generateKeyPair({ comment: "operator-2" });
+    const custom1 = generateKeyPairSync("ed25519", {
+      privateKeyEncoding: {
+        type: "pkcs8",
+        format: "pem",
+        cipher: "aes-256-cbc",
+        passphrase: "correct horse",
+      },
+      publicKeyEncoding: { type: "spki", format: "pem" },
+    });
+    const custom1Line = importPrivateKey(custom1.privateKey, {
+      passphrase: "correct horse",
+    }).authorizedKey;
+    await device(2).resetHome(`${custom2.authorizedKey}\n`);
+    await device(1).resetHome(`${custom1Line}\n`);
+    const wrongPassphrase = await runtime.api("POST", "/devices/resolve", {
+      mode: "custom-key",
+      devices: [
+        { id: device(2).id, adminUser: device(2).user, privateKey: custom2.privateKey },
+        {
+          id: device(1).id,
+          adminUser: device(1).user,
+          privateKey: custom1.privateKey,
+          passphrase: "battery staple",
+        },
+      ],
+    });
+    expect(wrongPassphrase).toMatchObject({
+      status: 400,
+      body: { field: "devices[1].passphrase" },
+    });
+    const byKey = await runtime.api<{ jobId: string }>("POST", "/devices/resolve", {
+      mode: "custom-key",
+      devices: [
+        { id: device(2).id, adminUser: device(2).user, privateKey: custom2.privateKey },
+        {
+          id: device(1).id,
+          adminUser: device(1).user,
+          privateKey: custom1.privateKey,
+          passphrase: "correct horse",
+        },
+      ],
+    });
+    expect(byKey.status).toBe(202);
+    const keyed = await eventually("the key job to end", async () => {
+      const { body } = await runtime.api<JobView>("GET", `/jobs/${byKey.body.jobId}`);
+      return body.status !== "RUNNING" && body;
+    });
+    expect(keyed).toMatchObject({ status: "SUCCEEDED", succeeded: 2 });
+    for (const i of [1, 2]) {
+      expect(await getDevice(device(i).id)).toMatchObject({ status: "KEY_BASED" });
+    }
+    expect(runtime.output()).not.toContain("correct horse");
   });
 
   it("counts failures by cause, per device and over a time range", async () => {

@@ -61,7 +61,7 @@ const CASES: Array<[string, string, Record<string, string>, unknown, string]> = 
     "/devices/resolve",
     {},
     { mode: "space-key", devices: [{ id: "a", adminUser: "u" }] },
-    "password",
+    "devices[0].password",
   ],
   [
     "POST",
@@ -96,7 +96,7 @@ const CASES: Array<[string, string, Record<string, string>, unknown, string]> = 
     "/devices/resolve",
     {},
     { mode: "custom-key", devices: [{ id: "a", adminUser: "u" }] },
-    "privateKey",
+    "devices[0].privateKey",
   ],
   [
     "POST",
@@ -118,6 +118,33 @@ const CASES: Array<[string, string, Record<string, string>, unknown, string]> = 
     "password",
   ],
   ["POST", "/devices/resolve", {}, { mode: "both" }, "mode"],
+  [
+    "POST",
+    "/devices/resolve",
+    {},
+    {
+      mode: "space-key",
+      devices: [
+        { id: "a", adminUser: "u", password: "own" },
+        { id: "b", adminUser: "v" },
+      ],
+    },
+    "devices[1].password",
+  ],
+  [
+    "POST",
+    "/devices/resolve",
+    {},
+    { mode: "space-key", devices: [{ id: "a", adminUser: "u", privateKey: "k" }], password: "p" },
+    "devices[0].privateKey",
+  ],
+  [
+    "POST",
+    "/devices/resolve",
+    {},
+    { mode: "custom-key", devices: [{ id: "a", adminUser: "u", privateKey: "" }] },
+    "devices[0].privateKey",
+  ],
   ["POST", "/keys/import", {}, {}, "privateKey"],
   ["POST", "/keys/import", {}, { privateKey: "not a key" }, "privateKey"],
   ["POST", "/keys/import", {}, { privateKey: encrypted.privateKey, passphrase: 7 }, "passphrase"],
