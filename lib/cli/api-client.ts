@@ -1,11 +1,12 @@
 /**
- * The ops HTTP API of DESIGN §6, as the CLI calls it: bearer token, JSON bodies, `{ items,
- * nextCursor }` lists followed cursor by cursor. Errors come back as classes that carry their
+ * The ops HTTP API of DESIGN §6, as the CLI calls it: a bearer token for a local runtime, SigV4
+ * signatures for a deployed API, JSON bodies, `{ items, nextCursor }` lists followed cursor by
+ * cursor. Errors come back as classes that carry their
  * exit code ({@link ApiError}, {@link RuntimeUnreachableError}, {@link UnexpectedResponseError}).
  *
  * @module
  */
-import type { ApiTarget } from "./config.ts";
+import { type ApiTarget, isSigV4Target } from "./config.ts";
 import {
   ApiError,
   CliError,
@@ -16,14 +17,18 @@ import {
 import {
   type DeviceView,
   device,
+  type FailureStatsView,
   type FailureView,
   failure,
+  type JobView,
+  job,
   type KeyView,
   key,
   type PageView,
   type RunView,
   run,
 } from "./shapes.ts";
+import { createSigner, type SignRequest } from "./sigv4.ts";
 
 export type Query = Readonly<Record<string, string | number | undefined>>;
 
@@ -31,6 +36,8 @@ export interface ApiClientOptions {
   /** Per request; a rotation or a resolve of many devices only starts runs, so this is ample. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Signs calls to a SigV4 target; default: the AWS credential chain (a test seam). */
+  signer?: SignRequest;
 }
 
 /** What starting one run answers. */
@@ -38,8 +45,9 @@ export interface StartedRun {
   runId: string;
 }
 
-/** `POST /devices/resolve`: one run per device. */
+/** `POST /devices/resolve`: one run per device, tracked as one job (`jobId` from newer APIs). */
 export interface ResolveStarted {
+  jobId?: string;
   runs: { deviceId: string; runId: string }[];
 }
 
@@ -58,6 +66,12 @@ export interface FailureFilter {
   since?: string | undefined;
 }
 
+/** One round of `DELETE /failures` with a `limit`: `more` when matches remain. */
+export interface DeletedPage {
+  deleted: number;
+  more: boolean;
+}
+
 /** How much of a list to fetch: everything (the default), or at most `limit` from `cursor`. */
 export interface ListWindow {
   limit?: number | undefined;
@@ -70,11 +84,13 @@ export class ApiClient {
   readonly #target: ApiTarget;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  #signer: Promise<SignRequest> | undefined;
 
   constructor(target: ApiTarget, options: ApiClientOptions = {}) {
     this.#target = target;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#fetch = options.fetch ?? fetch;
+    if (options.signer) this.#signer = Promise.resolve(options.signer);
   }
 
   get baseUrl(): string {
@@ -126,7 +142,17 @@ export class ApiClient {
     ) {
       throw new UnexpectedResponseError("POST", "/devices/resolve", "no runs list");
     }
-    return { runs: runs as ResolveStarted["runs"] };
+    const jobId = isObject(answer) && typeof answer.jobId === "string" ? answer.jobId : undefined;
+    return { ...(jobId === undefined ? {} : { jobId }), runs: runs as ResolveStarted["runs"] };
+  }
+
+  async getJob(id: string): Promise<JobView> {
+    const path = `/jobs/${encodeURIComponent(id)}`;
+    const answer = await this.request("GET", path);
+    if (!isObject(answer) || typeof answer.status !== "string" || !Array.isArray(answer.runs)) {
+      throw new UnexpectedResponseError("GET", path, "no job status and runs");
+    }
+    return job(answer);
   }
 
   listFailures(filter: FailureFilter, window: ListWindow = {}) {
@@ -143,13 +169,30 @@ export class ApiClient {
     return { deleted: deletedOf(answer) ?? 1 };
   }
 
-  async deleteFailures(filter: FailureFilter): Promise<{ deleted: number }> {
-    const answer = await this.request("DELETE", "/failures", { query: { ...filter } });
+  /**
+   * Deletes the matching records: all of them, or at most `limit` (then `more` says whether
+   * matches remain, so a caller can loop and show progress).
+   */
+  async deleteFailures(filter: FailureFilter, limit?: number): Promise<DeletedPage> {
+    const answer = await this.request("DELETE", "/failures", { query: { ...filter, limit } });
     const deleted = deletedOf(answer);
     if (deleted === undefined) {
       throw new UnexpectedResponseError("DELETE", "/failures", "no deleted count");
     }
-    return { deleted };
+    // An API that ignores `limit` deleted every match: nothing remains.
+    return { deleted, more: isObject(answer) && answer.more === true };
+  }
+
+  /** `GET /failures/stats`: counts by cause over `since` (all time without it). */
+  async failureStats(filter: {
+    deviceId?: string | undefined;
+    since?: string | undefined;
+  }): Promise<FailureStatsView> {
+    const answer = await this.request("GET", "/failures/stats", { query: { ...filter } });
+    if (!isObject(answer) || typeof answer.total !== "number" || !Array.isArray(answer.items)) {
+      throw new UnexpectedResponseError("GET", "/failures/stats", "no total and items");
+    }
+    return answer as unknown as FailureStatsView;
   }
 
   async retryFailure(id: string): Promise<StartedRun> {
@@ -176,20 +219,26 @@ export class ApiClient {
     options: { query?: Query; body?: unknown } = {},
   ): Promise<unknown> {
     const url = new URL(this.#target.baseUrl + path);
-    for (const [name, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
+    const pairs = Object.entries(options.query ?? {}).flatMap(([name, value]) =>
+      value === undefined ? [] : [`${strictEncode(name)}=${strictEncode(String(value))}`],
+    );
+    if (pairs.length > 0) url.search = pairs.join("&");
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    let headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const target = this.#target;
+    if (isSigV4Target(target)) {
+      this.#signer ??= createSigner(target.sigv4.region, target.baseUrl);
+      headers = await (await this.#signer)({ method, url, headers, body });
+    } else {
+      headers.authorization = `Bearer ${target.token}`;
     }
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${this.#target.token}`,
-      accept: "application/json",
-    };
-    if (options.body !== undefined) headers["content-type"] = "application/json";
     let response: Response;
     try {
       response = await this.#fetch(url, {
         method,
         headers,
-        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+        ...(body === undefined ? {} : { body }),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {
@@ -260,11 +309,16 @@ export class ApiClient {
     } catch {
       if (text.trim() !== "" && text.length < 300) message = text.trim();
     }
+    const target = this.#target;
+    if (isSigV4Target(target)) {
+      if (response.status === 401 || response.status === 403) {
+        return `${message}: ${signedRefusal(response.headers.get("x-amzn-errortype"))}`;
+      }
+      return message;
+    }
     if (response.status === 401 || response.status === 403) {
       const from =
-        this.#target.dataDir === undefined
-          ? "KEYHEAL_TOKEN"
-          : `the token in ${this.#target.dataDir}/api-token`;
+        target.dataDir === undefined ? "KEYHEAL_TOKEN" : `the token in ${target.dataDir}/api-token`;
       return `${message}: the API refused ${from}; was the runtime restarted with another data directory?`;
     }
     return message;
@@ -279,16 +333,43 @@ export class ApiClient {
       );
     }
     const code = errorCode(error);
+    const target = this.#target;
     const start =
-      this.#target.dataDir === undefined
+      isSigV4Target(target) || target.dataDir === undefined
         ? "check KEYHEAL_API, or start a local runtime with `keyheal local start`"
-        : `is it running? Start it with \`keyheal local start --data-dir ${this.#target.dataDir}\``;
+        : `is it running? Start it with \`keyheal local start --data-dir ${target.dataDir}\``;
     return new RuntimeUnreachableError(
       `cannot reach the keyheal API at ${this.#target.baseUrl}${code ? ` (${code})` : ""}: ${start}`,
       this.#target.baseUrl,
       { cause: error },
     );
   }
+}
+
+/**
+ * What to do when a deployed API refuses a signed call, by API Gateway's error type (the
+ * `x-amzn-ErrorType` header names the class of refusal).
+ */
+function signedRefusal(errorType: string | null): string {
+  const type = errorType?.split(":")[0]?.trim();
+  switch (type) {
+    case "ExpiredTokenException":
+      return "the AWS credentials have expired: refresh them (`aws sso login --profile NAME` for an IAM Identity Center profile) and retry";
+    case "AccessDeniedException":
+      return "the AWS identity may not call this API: it needs execute-api:Invoke on it (check AWS_PROFILE)";
+    case "MissingAuthenticationTokenException":
+      return "the API has no such route or got no signature: is KEYHEAL_API the stage URL (https://ID.execute-api.REGION.amazonaws.com/STAGE)?";
+    default:
+      return "the API refused the signed call: check the AWS credentials (AWS_PROFILE, `aws sts get-caller-identity`) and that AWS_REGION is the API's region";
+  }
+}
+
+/** RFC 3986 percent-encoding, as SigV4 canonicalizes a query: the wire and the signature agree. */
+function strictEncode(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

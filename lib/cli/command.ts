@@ -34,7 +34,7 @@ export interface CommandSpec {
   options: OptionSpecs;
   /** Positional arguments: how many, and their name for messages. */
   positionals: { name: string; min: number; max: number };
-  /** Whether the command calls the API (adds `--data-dir`); `local start` declares its own. */
+  /** Whether the command calls the API (adds `--data-dir`, `--sigv4`); `local start` declares its own. */
   api: boolean;
   /** Whether `--json` applies. */
   json: boolean;
@@ -73,6 +73,12 @@ export const DATA_DIR_OPTION = {
     "Data directory of the local runtime, holding api-url and api-token (default: $KEYHEAL_DATA_DIR, else ./.keyheal)",
 } as const;
 
+export const SIGV4_OPTION = {
+  type: "boolean",
+  description:
+    "Sign calls to KEYHEAL_API with SigV4 and the AWS credentials (automatic for an execute-api URL)",
+} as const;
+
 export const WAIT_OPTION = {
   type: "boolean",
   description:
@@ -100,7 +106,7 @@ export const HELP_OPTION = { type: "boolean", description: "Show this help" } as
 export function optionsOf(spec: CommandSpec): OptionSpecs {
   return {
     ...spec.options,
-    ...(spec.api ? { "data-dir": DATA_DIR_OPTION } : {}),
+    ...(spec.api ? { "data-dir": DATA_DIR_OPTION, sigv4: SIGV4_OPTION } : {}),
     ...(spec.json ? { json: JSON_OPTION } : {}),
     help: HELP_OPTION,
   };
@@ -117,9 +123,12 @@ export function createContext(args: ParsedArgs, io: CliIo, help: () => string): 
     io,
     json: flag(args, "json"),
     client() {
-      client ??= discoverApi(stringOption(args, "data-dir"), io.env, io.cwd).then(
-        (target) => new ApiClient(target),
-      );
+      client ??= discoverApi(
+        stringOption(args, "data-dir"),
+        io.env,
+        io.cwd,
+        flag(args, "sigv4"),
+      ).then((target) => new ApiClient(target));
       return client;
     },
     print(text) {

@@ -5,7 +5,7 @@
  * - 0 success;
  * - 1 a run the command started or waited for FAILED;
  * - 2 bad usage or input: an unknown flag, a missing file, an invalid inventory, a request the
- *   API refused (4xx), no runtime to talk to;
+ *   API refused (4xx), no runtime to talk to, no usable AWS credentials for a deployed API;
  * - 3 the API failed on its side (5xx or an answer that is not the contract).
  *
  * @module
@@ -62,6 +62,17 @@ export class RuntimeUnreachableError extends CliError {
     super(message, EXIT.USAGE, options);
     this.name = "RuntimeUnreachableError";
     this.url = url;
+  }
+}
+
+/**
+ * A deployed API needs SigV4-signed calls and the AWS credential chain gave nothing usable:
+ * none configured, an expired SSO session, expired temporary credentials.
+ */
+export class CredentialsError extends CliError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, EXIT.USAGE, options);
+    this.name = "CredentialsError";
   }
 }
 

@@ -1,11 +1,11 @@
 /**
- * `keyheal failures list|show|delete|retry`: the failure records, with their cause and the
+ * `keyheal failures list|show|stats|delete|retry`: the failure records, with their cause and the
  * handling step an operator should take.
  *
  * @module
  */
 import { CAUSE_NAMES } from "../failures/causes.ts";
-import type { FailureFilter } from "./api-client.ts";
+import type { ApiClient, FailureFilter } from "./api-client.ts";
 import { flag, stringOption } from "./args.ts";
 import {
   type CommandContext,
@@ -17,11 +17,17 @@ import {
   positiveIntOption,
 } from "./command.ts";
 import { parseSince } from "./duration.ts";
-import { EXIT, UsageError } from "./errors.ts";
+import { ApiError, CliError, EXIT, UnexpectedResponseError, UsageError } from "./errors.ts";
 import { formatTime, renderFields, renderJson, renderTable } from "./output.ts";
+import { confirm } from "./prompt.ts";
 import { finishStarted, WAIT } from "./runs.ts";
-import type { FailureView } from "./shapes.ts";
-import { Progress } from "./wait.ts";
+import type { FailureStatsView, FailureView } from "./shapes.ts";
+import { countsLine, Progress } from "./wait.ts";
+
+/** Records one `DELETE /failures` round removes: small enough for a live count, large enough to be quick. */
+const DELETE_PAGE = 200;
+/** 20 million records: far beyond any failures table (records expire after 90 days). */
+const MAX_DELETE_ROUNDS = 100_000;
 
 const FILTER_OPTIONS = {
   device: { type: "string", value: "D", description: "Only failures of device D" },
@@ -79,6 +85,71 @@ function renderFailure(failure: FailureView): string {
   ]);
 }
 
+function renderStats(stats: FailureStatsView, filter: FailureFilter): string {
+  if (stats.total === 0) return `No failures${describeFilter(filter)}.\n`;
+  const heading = `${stats.total} failure${stats.total === 1 ? "" : "s"}${describeFilter(filter)}.\n`;
+  return `${heading}${renderTable(
+    ["CAUSE", "COUNT", "HANDLING STEP"],
+    stats.items.map((item) => [item.cause, item.count, item.hint]),
+  )}`;
+}
+
+/**
+ * How many records match `filter`, from `GET /failures/stats` (which counts by cause, so a
+ * cause filter picks its row); undefined from an API without stats.
+ */
+async function matchingCount(
+  client: ApiClient,
+  filter: FailureFilter,
+): Promise<number | undefined> {
+  let stats: FailureStatsView;
+  try {
+    stats = await client.failureStats({ deviceId: filter.deviceId, since: filter.since });
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
+      return undefined;
+    }
+    throw error;
+  }
+  if (filter.cause === undefined) return stats.total;
+  return stats.items.find((item) => item.cause === filter.cause)?.count ?? 0;
+}
+
+/** Deletes every match, a page per round, counting on the progress line; the number deleted. */
+async function deleteInPages(
+  client: ApiClient,
+  filter: FailureFilter,
+  total: number | undefined,
+  progress: Progress,
+): Promise<number> {
+  let deleted = 0;
+  const label = `deleting failures${describeFilter(filter)}`;
+  progress.update(`${label}…`);
+  for (let round = 0; round < MAX_DELETE_ROUNDS; round += 1) {
+    const page = await client.deleteFailures(filter, DELETE_PAGE);
+    deleted += page.deleted;
+    // Failures recorded meanwhile may push the count past the total seen at the start.
+    const of = Math.max(total ?? 0, deleted);
+    progress.update(
+      total === undefined
+        ? `${label}: deleted ${deleted}`
+        : `${label}: ${countsLine("deleted", { ok: deleted, failed: 0, ended: deleted, total: of })}`,
+    );
+    if (!page.more) return deleted;
+    if (page.deleted === 0) {
+      throw new UnexpectedResponseError(
+        "DELETE",
+        "/failures",
+        "more records remain but none were deleted",
+      );
+    }
+  }
+  throw new CliError(
+    `stopped after ${MAX_DELETE_ROUNDS} rounds of ${DELETE_PAGE} with records still left; run the command again`,
+    EXIT.SERVER,
+  );
+}
+
 function describeFilter(filter: FailureFilter): string {
   const parts = [
     filter.deviceId && `device ${filter.deviceId}`,
@@ -131,55 +202,104 @@ export const failuresCommands: CommandSpec[] = [
     },
   },
   {
+    words: ["failures", "stats"],
+    usage: "failures stats [--since 24h] [--device D]",
+    summary:
+      "Count failure records by cause, most frequent first, with each cause's handling step.",
+    details:
+      "Without --since, every record kept (records expire after 90 days). --json prints the API's { since, until, total, items }.",
+    options: { device: FILTER_OPTIONS.device, since: FILTER_OPTIONS.since },
+    positionals: NO_POSITIONALS,
+    api: true,
+    json: true,
+    async run(context) {
+      const filter = filterOf(context, "failures stats");
+      const client = await context.client();
+      const stats = await client.failureStats({ deviceId: filter.deviceId, since: filter.since });
+      context.print(context.json ? renderJson(stats) : renderStats(stats, filter));
+      return EXIT.OK;
+    },
+  },
+  {
     words: ["failures", "delete"],
-    usage: "failures delete ID | --all [--device D] [--cause C] [--since 24h]",
+    usage: "failures delete ID | --all [--device D] [--cause C] [--since 24h] [--yes]",
     summary: "Delete one failure record, or all of them (optionally only those matching filters).",
-    details: `Prints the number deleted; --json prints { deleted }. ${CAUSES_HELP}`,
+    details: [
+      "--all asks for confirmation on a terminal; --yes confirms in advance (required when stdin",
+      `is not a terminal). Prints the number deleted; --json prints { deleted }. ${CAUSES_HELP}`,
+    ].join("\n"),
     options: {
       all: { type: "boolean", description: "Delete every record that matches the filters" },
+      yes: { type: "boolean", description: "Do not ask before deleting with --all" },
       ...FILTER_OPTIONS,
     },
     positionals: { name: "ID", min: 0, max: 1 },
     api: true,
     json: true,
     async run(context) {
+      const command = "failures delete";
       const id = context.args.positionals[0];
       const all = flag(context.args, "all");
+      const yes = flag(context.args, "yes");
       const filtered = ["device", "cause", "since"].filter(
         (name) => stringOption(context.args, name) !== undefined,
       );
       if (id !== undefined && all) {
-        throw new UsageError("give a failure ID or --all, not both", "failures delete");
+        throw new UsageError("give a failure ID or --all, not both", command);
       }
       if (id === undefined && !all) {
-        throw new UsageError("give the failure ID to delete, or --all", "failures delete");
+        throw new UsageError("give the failure ID to delete, or --all", command);
       }
       if (id !== undefined && filtered.length > 0) {
         throw new UsageError(
           `--${filtered[0]} filters --all; it does not go with one failure ID`,
-          "failures delete",
+          command,
         );
       }
-      const filter = all ? filterOf(context, "failures delete") : {};
-      const client = await context.client();
-      let deleted: number;
       if (id !== undefined) {
-        ({ deleted } = await client.deleteFailure(id));
-      } else {
-        const progress = new Progress(context.io.stderr);
-        progress.update(`deleting failures${describeFilter(filter)}…`);
-        try {
-          ({ deleted } = await client.deleteFailures(filter));
-        } finally {
-          progress.stop();
+        const client = await context.client();
+        const { deleted } = await client.deleteFailure(id);
+        context.print(context.json ? renderJson({ deleted }) : `Deleted failure ${id}.\n`);
+        return EXIT.OK;
+      }
+      const filter = filterOf(context, command);
+      if (!yes && context.io.stdin.isTTY !== true) {
+        throw new UsageError(
+          `--all deletes every matching failure record${describeFilter(filter)}, and stdin is not a terminal to confirm on: add --yes`,
+          command,
+        );
+      }
+      const client = await context.client();
+      const total = await matchingCount(client, filter);
+      const print = (deleted: number, text: string) =>
+        context.print(context.json ? renderJson({ deleted }) : text);
+      if (total === 0) {
+        print(0, `No failures${describeFilter(filter)} to delete.\n`);
+        return EXIT.OK;
+      }
+      if (!yes) {
+        const count = total === undefined ? "every" : String(total);
+        const records = total === 1 ? "record" : "records";
+        const confirmed = await confirm(
+          context.io,
+          `Delete ${count} failure ${records}${describeFilter(filter)}? [y/N] `,
+        );
+        if (!confirmed) {
+          print(0, "Nothing deleted.\n");
+          return EXIT.OK;
         }
       }
-      if (context.json) context.print(renderJson({ deleted }));
-      else if (id !== undefined) context.print(`Deleted failure ${id}.\n`);
-      else
-        context.print(
-          `Deleted ${deleted} failure${deleted === 1 ? "" : "s"}${describeFilter(filter)}.\n`,
-        );
+      const progress = new Progress(context.io.stderr);
+      let deleted: number;
+      try {
+        deleted = await deleteInPages(client, filter, total, progress);
+      } finally {
+        progress.stop();
+      }
+      print(
+        deleted,
+        `Deleted ${deleted} failure${deleted === 1 ? "" : "s"}${describeFilter(filter)}.\n`,
+      );
       return EXIT.OK;
     },
   },

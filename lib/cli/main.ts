@@ -14,12 +14,14 @@ import {
   HELP_OPTION,
   JSON_OPTION,
   optionsOf,
+  SIGV4_OPTION,
 } from "./command.ts";
 import { devicesCommands } from "./devices.ts";
 import { CliError, EXIT, UsageError } from "./errors.ts";
 import { eventsCommands } from "./events.ts";
 import { failuresCommands } from "./failures.ts";
 import type { CliIo } from "./io.ts";
+import { jobsCommands } from "./jobs.ts";
 import { keysCommands } from "./keys.ts";
 import { localCommands } from "./local.ts";
 import { resolveCommands } from "./resolve.ts";
@@ -33,15 +35,17 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...resolveCommands,
   ...failuresCommands,
   ...runsCommands,
+  ...jobsCommands,
 ];
 
 const EXIT_CODES_HELP =
-  "Exit codes: 0 success · 1 a run failed · 2 bad usage or input, or no runtime to talk to · 3 the API failed on its side.";
+  "Exit codes: 0 success · 1 a run failed · 2 bad usage or input, no runtime to talk to, or no AWS credentials · 3 the API failed on its side.";
 
 const DISCOVERY_HELP = [
-  "Finding the API, first match wins: --data-dir D; KEYHEAL_API with KEYHEAL_TOKEN;",
-  "KEYHEAL_DATA_DIR; ./.keyheal. A data directory holds the api-url and api-token files",
-  "that `keyheal local start` writes.",
+  "Finding the API, first match wins: --data-dir D; KEYHEAL_API with KEYHEAL_TOKEN, or signed",
+  "with SigV4 and the AWS credentials when it is https://ID.execute-api.REGION.amazonaws.com/STAGE",
+  "(any URL with --sigv4 or KEYHEAL_API_SIGV4=1); KEYHEAL_DATA_DIR; ./.keyheal. A data directory",
+  "holds the api-url and api-token files that `keyheal local start` writes.",
 ].join("\n");
 
 const SECRETS_HELP =
@@ -83,6 +87,7 @@ export function topHelp(): string {
     optionLines([
       ["json", JSON_OPTION],
       ["data-dir", DATA_DIR_OPTION],
+      ["sigv4", SIGV4_OPTION],
       [
         "help",
         { ...HELP_OPTION, description: "Show help; `keyheal COMMAND --help` for one command" },

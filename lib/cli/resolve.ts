@@ -49,7 +49,8 @@ export const resolveCommands: CommandSpec[] = [
       "Custom key: keyheal logs in with your private key, then installs the platform key, or with",
       "--adopt keeps your key as the device's credential (status CUSTOM_KEY_BASED):",
       "  keyheal resolve web-3 --custom-key ~/.ssh/ops --admin ops",
-      "USER@DEVICE_ID gives one device its own admin user. One run starts per device.",
+      "USER@DEVICE_ID gives one device its own admin user. One run starts per device; the runs",
+      "form one job, whose id is printed (keyheal jobs show JOB_ID). --wait shows resolved/failed.",
       "The password and key go to the runtime's short-lived secret store, never into runs or logs.",
     ].join("\n"),
     options: {
@@ -137,6 +138,7 @@ export const resolveCommands: CommandSpec[] = [
         started.runs,
         started,
         `Resolve started for ${started.runs.length} device${started.runs.length === 1 ? "" : "s"}`,
+        started.jobId === undefined ? undefined : { id: started.jobId, verb: "resolved" },
       );
     },
   },

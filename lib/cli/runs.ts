@@ -9,7 +9,7 @@ import { type CommandContext, type CommandSpec, WAIT_OPTION } from "./command.ts
 import { EXIT, RunFailedError } from "./errors.ts";
 import { elapsed, formatTime, renderFields, renderJson, renderTable } from "./output.ts";
 import type { RunStepView, RunView } from "./shapes.ts";
-import { Progress, type RunToWait, waitForRuns } from "./wait.ts";
+import { Progress, type RunToWait, waitForJob, waitForRuns } from "./wait.ts";
 
 /** The option commands that start runs declare. */
 export const WAIT = { wait: WAIT_OPTION } as const;
@@ -18,7 +18,7 @@ export const WAIT = { wait: WAIT_OPTION } as const;
  * What a step or run failed with. A keyheal task error carries a JSON cause (`{ cause, message }`,
  * the failure cause of DESIGN §2): that is what an operator acts on, so it comes first.
  */
-function failureText(source: { error?: unknown; cause?: unknown }): string | undefined {
+export function failureText(source: { error?: unknown; cause?: unknown }): string | undefined {
   const error = typeof source.error === "string" ? source.error : undefined;
   const cause = typeof source.cause === "string" ? source.cause : undefined;
   const keyheal = keyhealCause(cause);
@@ -110,12 +110,20 @@ export function renderRun(run: RunView): string {
   return `${renderFields(fields)}\n${steps}${gap}`;
 }
 
+/** The job that tracks the started runs, when the API made one, and its progress verb. */
+export interface StartedJob {
+  id: string;
+  /** What a succeeded run did, for the progress line: `resolved`. */
+  verb: string;
+}
+
 /**
  * Ends a command that started runs. Without `--wait`: prints the API's answer (`--json`) or the
- * run ids. With it: waits, prints the ended runs (`{ items, nextCursor }` with `--json`), and
- * fails with exit 1 when any run FAILED.
+ * run ids (and the job's). With it: waits (on the job when there is one, else on each run),
+ * prints the ended runs (`{ items, nextCursor }` with `--json`), and fails with exit 1 when any
+ * run FAILED.
  *
- * @param answer what the API answered (`{ runId }` or `{ runs }`), printed as is with `--json`
+ * @param answer what the API answered (`{ runId }` or `{ jobId, runs }`), printed as is with `--json`
  * @param what one line for people: `Rotation started`
  */
 export async function finishStarted(
@@ -123,6 +131,7 @@ export async function finishStarted(
   runs: readonly RunToWait[],
   answer: unknown,
   what: string,
+  job?: StartedJob,
 ): Promise<number> {
   if (!flag(context.args, "wait")) {
     if (context.json) {
@@ -130,6 +139,7 @@ export async function finishStarted(
       return EXIT.OK;
     }
     context.print(`${what}.\n`);
+    if (job !== undefined) context.print(`Job: ${job.id}\n`);
     if (runs.length === 1) {
       context.print(`Run: ${runs[0]?.runId}\n`);
     } else {
@@ -140,19 +150,30 @@ export async function finishStarted(
         ),
       );
     }
-    context.print(
-      `Follow with: keyheal runs show ${runs.length === 1 ? runs[0]?.runId : "RUN_ID"} (or add --wait)\n`,
-    );
+    const follow =
+      job !== undefined
+        ? `keyheal jobs show ${job.id} --wait`
+        : `keyheal runs show ${runs.length === 1 ? runs[0]?.runId : "RUN_ID"} (or add --wait)`;
+    context.print(`Follow with: ${follow}\n`);
     return EXIT.OK;
   }
   const client = await context.client();
+  const progress = new Progress(context.io.stderr);
+  if (job !== undefined) {
+    await waitForJob(client, job.id, job.verb, { progress, now: context.io.now });
+  }
+  // After a job, every run has ended: one silent round reads them for the table.
   const ended = await waitForRuns(client, runs, {
-    progress: new Progress(context.io.stderr),
+    progress: job === undefined ? progress : new Progress(context.io.stderr, false),
     now: context.io.now,
   });
-  context.print(
-    context.json ? renderJson({ items: ended, nextCursor: null }) : renderRunsTable(ended),
-  );
+  if (context.json) {
+    const jobId = job === undefined ? {} : { jobId: job.id };
+    context.print(renderJson({ ...jobId, items: ended, nextCursor: null }));
+  } else {
+    if (job !== undefined) context.print(`Job: ${job.id}\n`);
+    context.print(renderRunsTable(ended));
+  }
   const failed = ended.filter((run) => run.status === "FAILED");
   if (failed.length > 0) {
     throw new RunFailedError(

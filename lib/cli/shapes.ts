@@ -52,6 +52,13 @@ export interface RunStepView {
 
 export type RunStatus = "RUNNING" | "SUCCEEDED" | "FAILED";
 
+/** A rotate run's fan-out: devices in it, devices whose iteration ended, and how many failed. */
+export interface RunProgressView {
+  total: number;
+  done: number;
+  failed: number;
+}
+
 export interface RunView {
   id: string;
   workflow: string;
@@ -60,6 +67,38 @@ export interface RunView {
   startedAt: string;
   endedAt: string | null;
   steps: RunStepView[];
+  /** Rotate runs only, once the fleet was listed; null otherwise (or from an older API). */
+  progress?: RunProgressView | null;
+}
+
+/** One device's run in a job. */
+export interface JobRunView {
+  deviceId: string;
+  runId: string;
+  status: RunStatus;
+  error: string | null;
+  cause: string | null;
+}
+
+/** `GET /jobs/{id}`: the runs one request started (a resolve of many devices), with counts. */
+export interface JobView {
+  id: string;
+  kind: string;
+  status: RunStatus;
+  total: number;
+  succeeded: number;
+  failed: number;
+  running: number;
+  createdAt: string;
+  runs: JobRunView[];
+}
+
+/** `GET /failures/stats`: counts by cause, most frequent first. */
+export interface FailureStatsView {
+  since: string | null;
+  until: string | null;
+  total: number;
+  items: { cause: string; count: number; hint: string }[];
 }
 
 /** A list answer; `nextCursor` is null on the last page. */
@@ -110,6 +149,18 @@ export const RUN_FIELDS = [
   "steps",
 ] as const satisfies readonly (keyof RunView)[];
 
+export const JOB_FIELDS = [
+  "id",
+  "kind",
+  "status",
+  "total",
+  "succeeded",
+  "failed",
+  "running",
+  "createdAt",
+  "runs",
+] as const satisfies readonly (keyof JobView)[];
+
 /** The fixed fields first, in order (null when absent), then the server's further fields. */
 export function withFixedFields<T>(fields: readonly string[], value: unknown): T {
   const source = (value !== null && typeof value === "object" ? value : {}) as Record<
@@ -131,4 +182,19 @@ export function run(value: unknown): RunView {
   const view = withFixedFields<RunView>(RUN_FIELDS, value);
   if (!Array.isArray(view.steps)) view.steps = [];
   return view;
+}
+export function job(value: unknown): JobView {
+  const view = withFixedFields<JobView>(JOB_FIELDS, value);
+  if (!Array.isArray(view.runs)) view.runs = [];
+  return view;
+}
+
+/** `{ total, done, failed }` when every count is a number, else null. */
+export function runProgress(view: RunView): RunProgressView | null {
+  const progress = view.progress as unknown;
+  if (progress === null || typeof progress !== "object") return null;
+  const { total, done, failed } = progress as Record<string, unknown>;
+  return typeof total === "number" && typeof done === "number" && typeof failed === "number"
+    ? { total, done, failed }
+    : null;
 }

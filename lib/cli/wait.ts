@@ -1,6 +1,7 @@
 /**
- * `--wait`: polls `GET /runs/{id}` until every run it was given has ended, with a one-line live
- * progress display on stderr when stderr is a terminal (and no progress output otherwise).
+ * `--wait`: polls `GET /runs/{id}` until every run it was given has ended, or `GET /jobs/{id}`
+ * until a job has, with a one-line live progress display on stderr when stderr is a terminal
+ * (and no progress output otherwise).
  *
  * @module
  */
@@ -8,7 +9,7 @@ import type { ApiClient } from "./api-client.ts";
 import { ApiError } from "./errors.ts";
 import type { CliOutput } from "./io.ts";
 import { formatDuration } from "./output.ts";
-import type { RunView } from "./shapes.ts";
+import { type JobView, type RunView, runProgress } from "./shapes.ts";
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 /** First polls come quickly (most local runs end within a second), then once a second. */
@@ -53,6 +54,24 @@ export class Progress {
     this.#frame = (this.#frame + 1) % SPINNER.length;
     this.#out.write(`\r\u001b[2K${SPINNER[this.#frame]} ${this.#text}`);
   }
+}
+
+const BAR_WIDTH = 20;
+
+/** `█████░░░░░`: `done` of `total` as a bar; empty when the total is not known yet. */
+export function progressBar(done: number, total: number, width = BAR_WIDTH): string {
+  const share = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
+  const filled = Math.round(share * width);
+  return `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
+}
+
+/** `installed 3/8 · 1 failed` with its bar: counts of a fan-out, for the progress line. */
+export function countsLine(
+  verb: string,
+  counts: { ok: number; failed: number; ended: number; total: number },
+): string {
+  const failed = counts.failed > 0 ? ` · ${counts.failed} failed` : "";
+  return `${progressBar(counts.ended, counts.total)} ${verb} ${counts.ok}/${counts.total}${failed}`;
 }
 
 export interface RunToWait {
@@ -103,10 +122,22 @@ export async function waitForRuns(
       if (runs.length === 1) {
         const only = runs[0] as RunToWait;
         const view = latest.get(only.runId);
+        const fanOut = view === undefined ? null : runProgress(view);
         const step = view?.steps.at(-1)?.name;
-        options.progress.update(
-          `${view?.workflow ?? "run"} ${label(only.runId)}: ${view?.status ?? "STARTING"}${step ? ` · ${step}` : ""} · ${spent}`,
-        );
+        if (fanOut !== null && fanOut.total > 0) {
+          // A rotation: the devices of the fan-out are what an operator watches.
+          const line = countsLine("installed", {
+            ok: fanOut.done - fanOut.failed,
+            failed: fanOut.failed,
+            ended: fanOut.done,
+            total: fanOut.total,
+          });
+          options.progress.update(`${view?.workflow ?? "run"}: ${line} · ${spent}`);
+        } else {
+          options.progress.update(
+            `${view?.workflow ?? "run"} ${label(only.runId)}: ${view?.status ?? "STARTING"}${step ? ` · ${step}` : ""} · ${spent}`,
+          );
+        }
       } else {
         const ended = runs.length - pending.size;
         const failed = [...latest.values()].filter((view) => view.status === "FAILED").length;
@@ -122,4 +153,49 @@ export async function waitForRuns(
     options.progress.stop();
   }
   return runs.map((each) => latest.get(each.runId) as RunView);
+}
+
+/**
+ * Polls `GET /jobs/{id}` until the job has ended, showing how many of its runs succeeded and
+ * failed; resolves to the ended job.
+ *
+ * @param verb what a succeeded run did, for the progress line: `resolved`
+ * @throws ApiError when the job cannot be read (a 404 beyond a short grace, any 5xx)
+ */
+export async function waitForJob(
+  client: ApiClient,
+  jobId: string,
+  verb: string,
+  options: WaitOptions,
+): Promise<JobView> {
+  const started = options.now().getTime();
+  const delays = options.pollDelaysMs ?? POLL_DELAYS_MS;
+  try {
+    for (let round = 0; ; round += 1) {
+      let view: JobView | undefined;
+      try {
+        view = await client.getJob(jobId);
+      } catch (error) {
+        const young = options.now().getTime() - started < NOT_FOUND_GRACE_MS;
+        if (!(error instanceof ApiError && error.status === 404 && young)) throw error;
+      }
+      if (view !== undefined && view.status !== "RUNNING") return view;
+      const spent = formatDuration(options.now().getTime() - started);
+      const total = view?.total ?? 0;
+      const line =
+        view === undefined
+          ? "starting"
+          : countsLine(verb, {
+              ok: view.succeeded,
+              failed: view.failed,
+              ended: view.succeeded + view.failed,
+              total,
+            });
+      options.progress.update(`${view?.kind ?? "job"}: ${line} · ${spent}`);
+      const delay = delays[Math.min(round, delays.length - 1)] ?? 1_000;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  } finally {
+    options.progress.stop();
+  }
 }

@@ -85,7 +85,9 @@ describe("help and usage", () => {
       "failures show",
       "failures delete",
       "failures retry",
+      "failures stats",
       "runs show",
+      "jobs show",
     ]) {
       expect(result.stdout).toContain(`  ${command} `);
     }
@@ -104,7 +106,9 @@ describe("help and usage", () => {
       ["failures", "show"],
       ["failures", "delete"],
       ["failures", "retry"],
+      ["failures", "stats"],
       ["runs", "show"],
+      ["jobs", "show"],
       ["local", "start"],
     ];
     const results = await Promise.all(commands.map((words) => keyheal([...words, "--help"])));
@@ -556,9 +560,10 @@ describe.concurrent("failures and runs", () => {
     expect(result.code).toBe(0);
     const { query } = only(target.requests);
     expect(query).toMatchObject({ deviceId: "dev-1", cause: "AUTH_REJECTED" });
-    const since = Date.parse(query.since as string);
-    expect(before - since).toBeGreaterThanOrEqual(24 * 3_600_000 - 1_000);
-    expect(before - since).toBeLessThan(24 * 3_600_000 + 10_000);
+    // 24 h before the moment the CLI ran, which lies between `before` and now.
+    const since = Date.parse(query.since as string) + 24 * 3_600_000;
+    expect(since).toBeGreaterThanOrEqual(before);
+    expect(since).toBeLessThanOrEqual(Date.now());
     expect(result.stdout).toContain("HANDLING STEP");
     expect(result.stdout).toContain("restore authorized_keys, or resolve by hand");
   });
@@ -584,31 +589,146 @@ describe.concurrent("failures and runs", () => {
     expect(JSON.parse(json.stdout)).toEqual(FAILURE);
   });
 
-  it("deletes one failure by id, or all that match the filters", async () => {
+  it("deletes one failure by id", async () => {
     const target = await api((request) =>
-      request.method !== "DELETE"
-        ? undefined
-        : { body: { deleted: request.path === "/failures" ? 7 : 1 } },
+      request.method === "DELETE" ? { body: { deleted: 1 } } : undefined,
     );
     const one = await run(target, ["failures", "delete", FAILURE.id]);
     expect(one.code).toBe(0);
     expect(one.stdout).toBe(`Deleted failure ${FAILURE.id}.\n`);
+    expect(only(target.requests)).toMatchObject({
+      method: "DELETE",
+      path: `/failures/${FAILURE.id}`,
+      query: {},
+    });
+  });
+
+  it("deletes all that match the filters 200 at a time, counting against the stats total", async () => {
+    const pages = [
+      { deleted: 200, more: true },
+      { deleted: 200, more: true },
+      { deleted: 50, more: false },
+    ];
+    const target = await api((request) => {
+      if (request.path === "/failures/stats") {
+        return {
+          body: {
+            since: request.query.since,
+            until: null,
+            total: 900,
+            items: [
+              { cause: "CONNECTION_REFUSED", count: 450, hint: "start sshd" },
+              { cause: "AUTH_REJECTED", count: 450, hint: "resolve by hand" },
+            ],
+          },
+        };
+      }
+      return request.method === "DELETE" ? { body: pages.shift() } : undefined;
+    });
     const all = await run(target, [
       "failures",
       "delete",
       "--all",
+      "--yes",
+      "--device",
+      "dev-1",
       "--cause",
       "AUTH_REJECTED",
+      "--since",
+      "2025-01-31",
       "--json",
     ]);
     expect(all.code).toBe(0);
-    expect(JSON.parse(all.stdout)).toEqual({ deleted: 7 });
+    expect(JSON.parse(all.stdout)).toEqual({ deleted: 450 });
+    // Not a terminal: no progress line.
+    expect(all.stderr).toBe("");
+    const filter = { deviceId: "dev-1", since: "2025-01-31T00:00:00.000Z" };
     expect(target.requests.map((request) => [request.method, request.path, request.query])).toEqual(
       [
-        ["DELETE", `/failures/${FAILURE.id}`, {}],
-        ["DELETE", "/failures", { cause: "AUTH_REJECTED" }],
+        ["GET", "/failures/stats", filter],
+        ...[1, 2, 3].map(() => [
+          "DELETE",
+          "/failures",
+          { ...filter, cause: "AUTH_REJECTED", limit: "200" },
+        ]),
       ],
     );
+    pages.push({ deleted: 900, more: false });
+    const human = await run(target, ["failures", "delete", "--all", "--yes"]);
+    expect(human.stdout).toBe("Deleted 900 failures.\n");
+  });
+
+  it("deletes nothing when the stats count no match, and stops when the API makes no progress", async () => {
+    const none = await api((request) =>
+      request.path === "/failures/stats"
+        ? { body: { since: null, until: null, total: 3, items: [] } }
+        : { status: 500, body: { message: "must not be called" } },
+    );
+    const nothing = await run(none, ["failures", "delete", "--all", "--yes", "--cause", "TIMEOUT"]);
+    expect(nothing.code).toBe(0);
+    expect(nothing.stdout).toBe("No failures (cause TIMEOUT) to delete.\n");
+    expect(none.requests.map((request) => request.method)).toEqual(["GET"]);
+
+    const stuck = await api((request) =>
+      request.path === "/failures/stats"
+        ? { body: { since: null, until: null, total: 3, items: [] } }
+        : { body: { deleted: 0, more: true } },
+    );
+    const result = await run(stuck, ["failures", "delete", "--all", "--yes"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("more records remain but none were deleted");
+  });
+
+  it("deletes in one call on an API without stats or limit", async () => {
+    const target = await api((request) =>
+      request.method === "DELETE" ? { body: { deleted: 7 } } : undefined,
+    );
+    const result = await run(target, ["failures", "delete", "--all", "--yes"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("Deleted 7 failures.\n");
+    expect(target.requests.map((request) => request.method)).toEqual(["GET", "DELETE"]);
+  });
+
+  it("refuses --all without --yes when stdin is not a terminal, sending nothing", async () => {
+    const target = await api();
+    const result = await run(target, ["failures", "delete", "--all", "--cause", "TIMEOUT"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "--all deletes every matching failure record (cause TIMEOUT), and stdin is not a terminal to confirm on: add --yes",
+    );
+    expect(target.requests).toEqual([]);
+  });
+
+  it("counts failures by cause with their handling step; --json gives the API's shape", async () => {
+    const stats = {
+      since: "2025-06-01T12:00:00.000Z",
+      until: null,
+      total: 5,
+      items: [
+        { cause: "CONNECTION_REFUSED", count: 4, hint: "Start sshd on the device" },
+        { cause: "AUTH_REJECTED", count: 1, hint: "Resolve by hand" },
+      ],
+    };
+    const target = await api((request) =>
+      request.path === "/failures/stats" ? { body: stats } : undefined,
+    );
+    const human = await run(target, ["failures", "stats", "--since", "24h", "--device", "dev-1"]);
+    expect(human.code).toBe(0);
+    expect(human.stdout.split("\n").slice(1, 4)).toEqual([
+      "CAUSE               COUNT  HANDLING STEP",
+      "CONNECTION_REFUSED  4      Start sshd on the device",
+      "AUTH_REJECTED       1      Resolve by hand",
+    ]);
+    expect(human.stdout).toMatch(/^5 failures \(device dev-1, since \d{4}-\d\d-\d\dT[\d:]+Z\)\.\n/);
+    const query = target.requests[0]?.query ?? {};
+    expect(Object.keys(query).sort()).toEqual(["deviceId", "since"]);
+    expect(Date.now() - Date.parse(query.since as string)).toBeGreaterThan(24 * 3_600_000 - 5_000);
+    const json = await run(target, ["failures", "stats", "--json"]);
+    expect(JSON.parse(json.stdout)).toEqual(stats);
+    expect(target.requests[1]?.query).toEqual({});
+    const bad = await run(target, ["failures", "stats", "--cause", "TIMEOUT"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown option --cause");
   });
 
   it("refuses delete with neither an id nor --all, with both, or with filters on one id", async () => {
@@ -671,5 +791,117 @@ describe.concurrent("errors from the API", () => {
     const result = await run(target, ["keys", "list"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`the API refused the token in ${target.dataDir}/api-token`);
+  });
+});
+
+const JOB = {
+  id: "job-1",
+  kind: "resolve",
+  status: "FAILED",
+  total: 2,
+  succeeded: 1,
+  failed: 1,
+  running: 0,
+  createdAt: "2025-06-01T12:00:00.000Z",
+  runs: [
+    { deviceId: "dev-1", runId: "r-1", status: "SUCCEEDED", error: null, cause: null },
+    {
+      deviceId: "dev-2",
+      runId: "r-2",
+      status: "FAILED",
+      error: "Keyheal.AuthRejected",
+      cause: JSON.stringify({ cause: "AUTH_REJECTED", message: "wrong password" }),
+    },
+  ],
+};
+
+describe.concurrent("jobs", () => {
+  it("resolve prints its job id and how to follow it", async () => {
+    const target = await api(() => ({
+      status: 202,
+      body: { jobId: "job-1", runs: JOB.runs.map(({ deviceId, runId }) => ({ deviceId, runId })) },
+    }));
+    const result = await run(
+      target,
+      ["resolve", "dev-1", "dev-2", "--space-key", "--admin", "ops", "--password-stdin"],
+      { stdin: "pw\n" },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Job: job-1\n");
+    expect(result.stdout).toContain("Follow with: keyheal jobs show job-1 --wait");
+    const json = await run(
+      target,
+      ["resolve", "dev-1", "--space-key", "--admin", "ops", "--password-stdin", "--json"],
+      { stdin: "pw\n" },
+    );
+    expect(JSON.parse(json.stdout)).toMatchObject({ jobId: "job-1" });
+  });
+
+  it("resolve --wait follows the job, then prints its runs; exit 1 when one FAILED", async () => {
+    let polls = 0;
+    const target = await api((request) => {
+      if (request.path === "/devices/resolve") {
+        return {
+          status: 202,
+          body: {
+            jobId: "job-1",
+            runs: JOB.runs.map(({ deviceId, runId }) => ({ deviceId, runId })),
+          },
+        };
+      }
+      if (request.path === "/jobs/job-1") {
+        polls += 1;
+        return {
+          body:
+            polls === 1 ? { ...JOB, status: "RUNNING", succeeded: 0, failed: 0, running: 2 } : JOB,
+        };
+      }
+      if (request.path === "/runs/r-1") return { body: runRecord("r-1", "SUCCEEDED") };
+      if (request.path === "/runs/r-2") return { body: runRecord("r-2", "FAILED", "dev-2") };
+      return undefined;
+    });
+    const result = await run(
+      target,
+      ["resolve", "dev-1", "dev-2", "--space-key", "--admin", "ops", "--password-stdin"].concat(
+        "--wait",
+        "--json",
+      ),
+      { stdin: "pw\n" },
+    );
+    expect(result.code).toBe(1);
+    const printed = JSON.parse(result.stdout);
+    expect(printed.jobId).toBe("job-1");
+    expect(
+      printed.items.map((each: { id: string; status: string }) => [each.id, each.status]),
+    ).toEqual([
+      ["r-1", "SUCCEEDED"],
+      ["r-2", "FAILED"],
+    ]);
+    expect(target.requests.map((request) => request.path)).toEqual([
+      "/devices/resolve",
+      "/jobs/job-1",
+      "/jobs/job-1",
+      "/runs/r-1",
+      "/runs/r-2",
+    ]);
+    expect(result.stderr).toContain("keyheal runs show r-2");
+  });
+
+  it("shows a job: counts, and each device's run with its failure cause", async () => {
+    const target = await api((request) =>
+      request.path === "/jobs/job-1" ? { body: JOB } : undefined,
+    );
+    const human = await run(target, ["jobs", "show", "job-1"]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain("Status:   FAILED\n");
+    expect(human.stdout).toContain("Runs:     1/2 succeeded · 1 failed\n");
+    expect(human.stdout).toMatch(/dev-2\s+r-2\s+FAILED\s+AUTH_REJECTED: wrong password/);
+    const json = await run(target, ["jobs", "show", "job-1", "--json"]);
+    expect(JSON.parse(json.stdout)).toEqual(JOB);
+    const waited = await run(target, ["jobs", "show", "job-1", "--wait"]);
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toContain("run r-2 FAILED");
+    const missing = await run(target, ["jobs", "show", "job-2"]);
+    expect(missing.code).toBe(2);
   });
 });

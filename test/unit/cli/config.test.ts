@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliEnvFrom, dataDirOf, discoverApi } from "../../../lib/cli/config.ts";
+import { cliEnvFrom, dataDirOf, discoverApi, regionOfApiHost } from "../../../lib/cli/config.ts";
 import { RuntimeUnreachableError, UsageError } from "../../../lib/cli/errors.ts";
 
 let root: string;
@@ -27,15 +27,25 @@ afterAll(async () => {
 });
 
 describe("cliEnvFrom", () => {
-  it("reads only the three variables, treating empty as unset", () => {
+  it("reads only its variables, treating empty as unset", () => {
     expect(
       cliEnvFrom({
         KEYHEAL_DATA_DIR: " /d ",
         KEYHEAL_API: "",
         KEYHEAL_TOKEN: "t",
         HOME: "/root",
+        AWS_DEFAULT_REGION: "us-east-2",
       }),
-    ).toEqual({ dataDir: "/d", api: undefined, token: "t" });
+    ).toStrictEqual({
+      dataDir: "/d",
+      api: undefined,
+      token: "t",
+      sigv4: undefined,
+      awsRegion: "us-east-2",
+    });
+    expect(cliEnvFrom({ AWS_REGION: "eu-west-1", AWS_DEFAULT_REGION: "us-east-2" }).awsRegion).toBe(
+      "eu-west-1",
+    );
   });
 });
 
@@ -87,5 +97,69 @@ describe("discovery precedence", () => {
       `keyheal local start --data-dir ${join(root, "nowhere")}`,
     );
     expect((error as RuntimeUnreachableError).exitCode).toBe(2);
+  });
+});
+
+describe("a deployed API", () => {
+  const deployed = "https://abc123defg.execute-api.eu-west-1.amazonaws.com/prod";
+
+  it.each([
+    ["abc123defg.execute-api.eu-west-1.amazonaws.com", "eu-west-1"],
+    ["ABC.EXECUTE-API.US-GOV-WEST-1.AMAZONAWS.COM", "us-gov-west-1"],
+    ["abc-vpce-0123.execute-api.ap-southeast-2.vpce.amazonaws.com", "ap-southeast-2"],
+    ["abc.execute-api.cn-north-1.amazonaws.com.cn", "cn-north-1"],
+    ["api.example.com", undefined],
+    ["execute-api.eu-west-1.amazonaws.com.evil.example", undefined],
+    ["127.0.0.1", undefined],
+  ])("%s names region %s", (host, region) => {
+    expect(regionOfApiHost(host)).toBe(region);
+  });
+
+  it("is signed with the region of its execute-api host, needing no token and ignoring one", async () => {
+    const target = await discoverApi(undefined, { api: `${deployed}/`, token: "t" }, root);
+    expect(target).toStrictEqual({
+      baseUrl: deployed,
+      sigv4: { region: "eu-west-1" },
+      source: "KEYHEAL_API",
+    });
+  });
+
+  it("is signed for any https URL with --sigv4 or KEYHEAL_API_SIGV4, in AWS_REGION", async () => {
+    const api = "https://keyheal.example.com/v1";
+    expect(await discoverApi(undefined, { api, awsRegion: "us-east-2" }, root, true)).toMatchObject(
+      { sigv4: { region: "us-east-2" } },
+    );
+    expect(
+      await discoverApi(undefined, { api, sigv4: "true", awsRegion: "us-east-2" }, root),
+    ).toMatchObject({ sigv4: { region: "us-east-2" } });
+    // KEYHEAL_API_SIGV4=0 leaves an API that is not execute-api to its token.
+    expect(await discoverApi(undefined, { api, sigv4: "0", token: "t" }, root)).toMatchObject({
+      token: "t",
+    });
+  });
+
+  it("refuses plain http except on loopback, a region it cannot find, and a sigv4 value it cannot read", async () => {
+    await expect(
+      discoverApi(undefined, { api: "http://api.example.com", awsRegion: "eu-west-1" }, root, true),
+    ).rejects.toThrow("signed calls to a deployed API go over https only");
+    expect(
+      await discoverApi(
+        undefined,
+        { api: "http://127.0.0.1:9", awsRegion: "eu-west-1" },
+        root,
+        true,
+      ),
+    ).toMatchObject({ baseUrl: "http://127.0.0.1:9", sigv4: { region: "eu-west-1" } });
+    await expect(
+      discoverApi(undefined, { api: "https://api.example.com" }, root, true),
+    ).rejects.toThrow("set AWS_REGION");
+    await expect(
+      discoverApi(undefined, { api: "https://api.example.com", sigv4: "maybe" }, root),
+    ).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it("KEYHEAL_API_SIGV4 does not touch a --data-dir runtime", async () => {
+    const target = await discoverApi("flag", { sigv4: "1" }, root);
+    expect(target).toMatchObject({ token: "flag-token" });
   });
 });

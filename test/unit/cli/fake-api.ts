@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,14 +18,21 @@ export interface RecordedRequest {
   query: Record<string, string>;
   authorization: string | undefined;
   body: unknown;
+  /** The request line's target as sent: path and query, percent-encoded. */
+  rawUrl: string;
+  rawBody: string;
+  headers: IncomingHttpHeaders;
 }
 
 export interface Answer {
   status?: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
-export type Handler = (request: RecordedRequest) => Answer | undefined;
+export type Handler = (
+  request: RecordedRequest,
+) => Answer | undefined | Promise<Answer | undefined>;
 
 export interface FakeApi {
   url: string;
@@ -42,7 +49,7 @@ export async function startFakeApi(handler: Handler, token = "test-token"): Prom
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
+    req.on("end", async () => {
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
       const text = Buffer.concat(chunks).toString("utf8");
       const recorded: RecordedRequest = {
@@ -51,13 +58,19 @@ export async function startFakeApi(handler: Handler, token = "test-token"): Prom
         query: Object.fromEntries(url.searchParams),
         authorization: req.headers.authorization,
         body: text === "" ? undefined : JSON.parse(text),
+        rawUrl: req.url ?? "/",
+        rawBody: text,
+        headers: req.headers,
       };
       requests.push(recorded);
-      const answer = handler(recorded) ?? {
+      const answer = (await handler(recorded)) ?? {
         status: 404,
         body: { error: "NotFound", message: `no route ${recorded.method} ${recorded.path}` },
       };
-      res.writeHead(answer.status ?? 200, { "content-type": "application/json" });
+      res.writeHead(answer.status ?? 200, {
+        "content-type": "application/json",
+        ...answer.headers,
+      });
       res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
     });
   });
