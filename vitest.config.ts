@@ -22,6 +22,16 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      {
+        test: {
+          name: "cdk",
+          include: ["test/cdk/**/*.test.ts"],
+          // One synthesis per file (esbuild bundles every function in one of them).
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+          maxWorkers: 2,
+        },
+      },
     ],
   },
 });

@@ -85,6 +85,26 @@ export function acknowledgementsFor(stack: KeyhealStack): Acknowledgement[] {
     );
   }
 
+  if (stack.network) {
+    add(
+      stack,
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:*/*]",
+      "Lambda creates and deletes the functions' network interfaces with the execution role; their ids exist only then, so AWS documents this account-and-region scope for those actions.",
+    );
+    add(
+      stack.network.vpc,
+      "Annotation::@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones",
+      "The VPC's zones are never used: functions go only into the subnets given by id, and synth stays offline.",
+    );
+    for (const subnet of stack.network.subnets.subnets ?? []) {
+      add(
+        subnet,
+        "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
+        "The stack only places functions in the subnet and adds no routes, so its route table is not needed.",
+      );
+    }
+  }
+
   const api = stack.opsApi.api;
   add(
     api,

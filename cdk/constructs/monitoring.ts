@@ -91,7 +91,6 @@ export class Monitoring extends Construct {
             dimensionsMap: { ...METRICS.dimensions },
             statistic: "Sum",
             period: WINDOW,
-            label: cause,
           }),
         ] as const,
     );
@@ -148,7 +147,9 @@ export class Monitoring extends Construct {
             title: "Failures by cause",
             width: 12,
             stacked: true,
-            left: causeMetrics.map(([, , metric]) => metric.with({ period: Duration.minutes(5) })),
+            left: causeMetrics.map(([cause, , metric]) =>
+              metric.with({ period: Duration.minutes(5), label: cause }),
+            ),
           }),
           new cloudwatch.GraphWidget({
             title: "Conflicts detected and healed",

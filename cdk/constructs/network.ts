@@ -29,7 +29,7 @@ export class Network extends Construct {
     super(scope, id);
     this.vpc = ec2.Vpc.fromVpcAttributes(this, "Vpc", {
       vpcId: props.vpcId,
-      // Only the subnets below are used, and they carry their own zone; no lookup needed.
+      // Only the subnets below are ever selected; the zones are not looked up (synth is offline).
       availabilityZones: Fn.getAzs(),
     });
     this.subnets = {

@@ -139,7 +139,11 @@ export class OpsApi extends Construct {
         type: apigw.JsonSchemaType.OBJECT,
       },
     });
-    const integration = new apigw.LambdaIntegration(this.handler.function, { proxy: true });
+    // No test-invoke permission: the console's test button would bypass IAM authorization.
+    const integration = new apigw.LambdaIntegration(this.handler.function, {
+      proxy: true,
+      allowTestInvoke: false,
+    });
     for (const route of ROUTES) {
       const resource = this.api.root.resourceForPath(route.path);
       const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
