@@ -1,0 +1,338 @@
+import Box from "@cloudscape-design/components/box";
+import Button from "@cloudscape-design/components/button";
+import CopyToClipboard from "@cloudscape-design/components/copy-to-clipboard";
+import Header from "@cloudscape-design/components/header";
+import Link from "@cloudscape-design/components/link";
+import Pagination from "@cloudscape-design/components/pagination";
+import Select, { type SelectProps } from "@cloudscape-design/components/select";
+import SpaceBetween from "@cloudscape-design/components/space-between";
+import Table, { type TableProps } from "@cloudscape-design/components/table";
+import TextFilter from "@cloudscape-design/components/text-filter";
+import { useMemo, useState } from "react";
+import { api, query } from "../api/client.ts";
+import { AUTH_STATUSES, type AuthStatus, type Device, type Page } from "../api/types.ts";
+import { AuthStatusIndicator, Mono, Time } from "../components/display.tsx";
+import { EmptyState, ErrorAlert } from "../components/states.tsx";
+import { useCursorPages } from "../hooks/use-cursor-pages.ts";
+import { usePoll } from "../hooks/use-poll.ts";
+import { failuresHref } from "../hooks/use-route.ts";
+import { AUTH_STATUS, causeLabel, formatTime } from "../labels.ts";
+import { ResolveModal } from "./resolve-modal.tsx";
+
+const PAGE_SIZE = 25;
+const REFRESH_MS = 3000;
+/** Counting a status stops at one page of the API: beyond that the console shows "100+". */
+const COUNT_LIMIT = 100;
+
+type StatusCounts = Record<AuthStatus, { count: number; more: boolean }>;
+
+async function countByStatus(): Promise<StatusCounts> {
+  const pages = await Promise.all(
+    AUTH_STATUSES.map((status) =>
+      api<Page<Device>>("GET", `/devices${query({ status, limit: COUNT_LIMIT })}`),
+    ),
+  );
+  const counts = {} as StatusCounts;
+  AUTH_STATUSES.forEach((status, i) => {
+    const page = pages[i];
+    counts[status] = { count: page?.items.length ?? 0, more: Boolean(page?.nextCursor) };
+  });
+  return counts;
+}
+
+function countText(c: { count: number; more: boolean } | undefined): string {
+  if (!c) return "";
+  return `${c.count}${c.more ? "+" : ""}`;
+}
+
+/** Which of the selected devices the resolve action cannot take, and why. */
+function resolveBlocker(selected: readonly Device[]): string | undefined {
+  if (selected.length === 0) return "Select the devices to resolve.";
+  const busy = selected.find((d) => d.status === "RESOLVING");
+  if (busy) return `${busy.id} is being resolved already; wait for its run to end.`;
+  const hostKey = selected.find((d) => d.status === "HOST_KEY_CONFLICT");
+  if (hostKey) {
+    return `${hostKey.id} presents a host key that differs from the pinned one; keyheal sends it no credential. Confirm the host and update its pinned fingerprint first.`;
+  }
+  return undefined;
+}
+
+const columns: TableProps.ColumnDefinition<Device>[] = [
+  {
+    id: "id",
+    header: "Device",
+    width: 150,
+    isRowHeader: true,
+    cell: (d) => (
+      <div>
+        <Box fontWeight="bold">{d.id}</Box>
+        {d.instanceId ? (
+          <Box variant="small" color="text-body-secondary">
+            {d.instanceId}
+            {d.region ? ` · ${d.region}` : ""}
+          </Box>
+        ) : null}
+      </div>
+    ),
+  },
+  {
+    id: "status",
+    header: "Auth status",
+    width: 190,
+    cell: (d) => <AuthStatusIndicator status={d.status} />,
+  },
+  {
+    id: "lastFailureCause",
+    header: "Last failure",
+    width: 220,
+    cell: (d) =>
+      d.lastFailureCause ? (
+        <div>
+          <Link
+            href={failuresHref(d.id)}
+            ariaLabel={`${causeLabel(d.lastFailureCause)}: failures of ${d.id}`}
+          >
+            {causeLabel(d.lastFailureCause)}
+          </Link>
+          <Box variant="small" color="text-body-secondary">
+            {d.lastFailureCause}
+          </Box>
+        </div>
+      ) : (
+        "—"
+      ),
+  },
+  { id: "address", header: "Address", width: 160, cell: (d) => `${d.host}:${d.port}` },
+  { id: "adminUser", header: "Admin user", width: 130, cell: (d) => d.adminUser },
+  {
+    id: "keyGeneration",
+    header: "Holds key",
+    width: 140,
+    cell: (d) => (d.keyGeneration === null ? "—" : `Generation ${d.keyGeneration}`),
+  },
+  {
+    id: "lastCheckedAt",
+    header: "Last checked",
+    width: 190,
+    cell: (d) => <Time iso={d.lastCheckedAt} />,
+  },
+  {
+    id: "hostKey",
+    header: "Pinned host key",
+    cell: (d) => (d.hostKeyFingerprint ? <Mono>{d.hostKeyFingerprint}</Mono> : "Not pinned yet"),
+  },
+];
+
+export function DevicesPage() {
+  const [status, setStatus] = useState<AuthStatus | null>(null);
+  const [search, setSearch] = useState("");
+  const [selectedIds, setSelectedIds] = useState<ReadonlySet<string>>(new Set());
+  const [resolving, setResolving] = useState<Device[] | null>(null);
+  const pages = useCursorPages(status ?? "all");
+
+  const list = usePoll(
+    async () => {
+      const page = await api<Page<Device>>(
+        "GET",
+        `/devices${query({ status, limit: PAGE_SIZE, cursor: pages.cursor })}`,
+      );
+      pages.learnNext(page.nextCursor);
+      return page;
+    },
+    `${status ?? ""}|${pages.cursor ?? ""}`,
+    REFRESH_MS,
+  );
+  const counts = usePoll(countByStatus, "counts", REFRESH_MS * 3);
+
+  const items = list.data?.items ?? [];
+  const needle = search.trim().toLowerCase();
+  const shown = needle
+    ? items.filter((d) =>
+        [d.id, d.host, d.adminUser, d.instanceId ?? "", d.status]
+          .join(" ")
+          .toLowerCase()
+          .includes(needle),
+      )
+    : items;
+  const selected = items.filter((d) => selectedIds.has(d.id));
+  const blocker = resolveBlocker(selected);
+
+  const totals = useMemo(() => {
+    const all = counts.data ? Object.values(counts.data) : [];
+    return {
+      count: all.reduce((sum, c) => sum + c.count, 0),
+      more: all.some((c) => c.more),
+    };
+  }, [counts.data]);
+
+  const statusOptions: SelectProps.Option[] = [
+    {
+      value: "",
+      label: "Any status",
+      description: counts.data ? `${countText(totals)} devices` : undefined,
+    },
+    ...AUTH_STATUSES.map((s) => ({
+      value: s,
+      label: AUTH_STATUS[s].label,
+      description: AUTH_STATUS[s].description,
+      tags: counts.data ? [countText(counts.data[s])] : undefined,
+    })),
+  ];
+  const selectedStatus = statusOptions.find((o) => o.value === (status ?? "")) ?? null;
+
+  const headerCounter = counts.data
+    ? status
+      ? `(${countText(counts.data[status])}/${countText(totals)})`
+      : `(${countText(totals)})`
+    : undefined;
+
+  const conflicts = counts.data?.KEY_CONFLICT.count ?? 0;
+
+  return (
+    <SpaceBetween size="m">
+      <ErrorAlert error={list.error} what="Devices" onRetry={list.refresh} />
+      <Table<Device>
+        variant="full-page"
+        stickyHeader
+        resizableColumns
+        items={shown}
+        trackBy="id"
+        columnDefinitions={columns}
+        loading={list.loading}
+        loadingText="Loading devices"
+        selectionType="multi"
+        selectedItems={selected}
+        onSelectionChange={({ detail }) =>
+          setSelectedIds(new Set(detail.selectedItems.map((d) => d.id)))
+        }
+        wrapLines
+        ariaLabels={{
+          tableLabel: "Devices",
+          selectionGroupLabel: "Device selection",
+          allItemsSelectionLabel: ({ selectedItems }) =>
+            selectedItems.length === shown.length ? "Deselect all devices" : "Select all devices",
+          itemSelectionLabel: (_state, d) => `Select device ${d.id}`,
+        }}
+        header={
+          <Header
+            variant="awsui-h1-sticky"
+            counter={headerCounter}
+            description={
+              <>
+                {conflicts > 0
+                  ? `${conflicts} in key conflict: select them and resolve with the admin password or your own key.`
+                  : "Every device keyheal manages and its authentication status."}
+                {list.updatedAt
+                  ? ` Updated ${formatTime(list.updatedAt.toISOString()).slice(11)}.`
+                  : ""}
+              </>
+            }
+            actions={
+              <SpaceBetween direction="horizontal" size="xs">
+                <Button
+                  iconName="refresh"
+                  ariaLabel="Refresh devices"
+                  onClick={() => {
+                    list.refresh();
+                    counts.refresh();
+                  }}
+                />
+                <Button
+                  variant="primary"
+                  disabled={blocker !== undefined}
+                  disabledReason={blocker}
+                  onClick={() => setResolving(selected)}
+                >
+                  Resolve key conflict
+                </Button>
+              </SpaceBetween>
+            }
+          >
+            Devices
+          </Header>
+        }
+        filter={
+          <SpaceBetween direction="horizontal" size="xs">
+            <div style={{ minWidth: 280 }}>
+              <TextFilter
+                filteringText={search}
+                onChange={({ detail }) => setSearch(detail.filteringText)}
+                filteringPlaceholder="Find devices on this page"
+                filteringAriaLabel="Find devices by ID, host or admin user"
+                filteringClearAriaLabel="Clear search"
+                countText={
+                  needle ? `${shown.length} ${shown.length === 1 ? "match" : "matches"}` : undefined
+                }
+              />
+            </div>
+            <div style={{ minWidth: 220 }}>
+              <Select
+                selectedOption={selectedStatus}
+                options={statusOptions}
+                onChange={({ detail }) => {
+                  setStatus((detail.selectedOption.value || null) as AuthStatus | null);
+                  setSelectedIds(new Set());
+                }}
+                inlineLabelText="Auth status"
+                ariaLabel="Filter by auth status"
+              />
+            </div>
+          </SpaceBetween>
+        }
+        pagination={
+          <Pagination
+            currentPageIndex={pages.index + 1}
+            pagesCount={pages.pagesKnown}
+            openEnd={pages.hasMore}
+            onChange={({ detail }) => pages.goTo(detail.currentPageIndex - 1)}
+            ariaLabels={{
+              nextPageLabel: "Next page of devices",
+              previousPageLabel: "Previous page of devices",
+              pageLabel: (n) => `Page ${n} of devices`,
+            }}
+          />
+        }
+        empty={
+          needle ? (
+            <EmptyState
+              title="No matching devices on this page"
+              subtitle={`Nothing here matches “${search}”.`}
+              action={<Button onClick={() => setSearch("")}>Clear search</Button>}
+            />
+          ) : status ? (
+            <EmptyState
+              title={`No devices are ${AUTH_STATUS[status].label.toLowerCase()}`}
+              subtitle="The list refreshes by itself as devices change status."
+              action={<Button onClick={() => setStatus(null)}>Show every status</Button>}
+            />
+          ) : (
+            <EmptyState
+              title="No devices registered"
+              subtitle="Register devices from an inventory file; keyheal checks them and keeps their keys in agreement."
+              action={
+                <CopyToClipboard
+                  variant="button"
+                  copyButtonText="Copy the import command"
+                  textToCopy="bin/keyheal devices import fleet.yaml"
+                  copySuccessText="Command copied"
+                  copyErrorText="Could not copy the command"
+                />
+              }
+            />
+          )
+        }
+      />
+      {resolving ? (
+        <ResolveModal
+          devices={resolving}
+          onClose={() => {
+            setResolving(null);
+            setSelectedIds(new Set());
+            list.refresh();
+            counts.refresh();
+          }}
+        />
+      ) : null}
+    </SpaceBetween>
+  );
+}
