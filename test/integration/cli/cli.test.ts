@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { progressBar } from "../../../lib/cli/wait.ts";
 import { generateKeyPair } from "../../../lib/keys/index.ts";
 import { type Fleet, freePort, startFleet, type TestDevice } from "../../harness/fleet.ts";
 import { type RuntimeProcess, startRuntimeProcess } from "../../harness/local-runtime.ts";
@@ -108,6 +109,52 @@ async function json<T>(args: string[], stdin = ""): Promise<T> {
   const result = await keyheal([...args, "--json"], stdin);
   expect(result.code, `keyheal ${args.join(" ")}: ${result.stderr}`).toBe(0);
   return JSON.parse(result.stdout) as T;
+}
+
+/**
+ * `bin/keyheal args…` on a pseudo-terminal (util-linux `script`), as at an operator's terminal:
+ * stdout and stderr are the terminal. `react` sees the screen so far on every output, and may
+ * type on the terminal.
+ */
+function onTerminal(
+  args: string[],
+  react: (screen: string, type: (text: string) => void) => void,
+  timeoutMs = 60_000,
+): Promise<Result> {
+  const quoted = [KEYHEAL, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["--quiet", "--return", "--command", quoted, "/dev/null"], {
+      cwd: work,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: work,
+        SHELL: "/bin/sh",
+        KEYHEAL_DATA_DIR: dataDir,
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    let screen = "";
+    const type = (text: string) => child.stdin.write(text);
+    child.stdout.on("data", (chunk: Buffer) => {
+      screen += chunk.toString("utf8");
+      react(screen, type);
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: screen, stderr: "" });
+    });
+  });
+}
+
+/** The lines a terminal showed, each progress redraw (carriage return, line clear) its own. */
+function drawnLines(screen: string): string[] {
+  return screen
+    .split("\r\u001b[2K")
+    .flatMap((part) => part.split(/\r?\n/))
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 async function devices(): Promise<Map<string, Device>> {
@@ -222,12 +269,48 @@ describe("keyheal against a local runtime", () => {
 
   let rotation: Run;
 
-  it("keys rotate --wait installs generation 2 on every device that is up; the one down fails", async () => {
+  it("keys rotate --wait on a terminal shows the fan-out live: installed, failed, of all", async () => {
     await device(3).stop();
-    const rotated = await json<{ items: Run[]; nextCursor: null }>(["keys", "rotate", "--wait"]);
-    expect(rotated.items).toHaveLength(1);
-    rotation = rotated.items[0] as Run;
-    expect(Object.keys(rotation).slice(0, RUN_FIELDS.length)).toEqual(RUN_FIELDS);
+    // Devices 1 and 2 have their sshd paused: their connections wait in the listen backlog.
+    // Device 1 is let go after a moment, which makes the runtime rewrite the run's record with
+    // the fan-out so far; device 2 once the terminal has shown it.
+    const paused = new Map<number, number>();
+    for (const i of [1, 2]) {
+      const pid = Number((await readFile(join(device(i).dir, "sshd.pid"), "utf8")).trim());
+      process.kill(pid, "SIGSTOP");
+      paused.set(i, pid);
+    }
+    const resume = (i: number) => {
+      const pid = paused.get(i);
+      if (pid !== undefined) process.kill(pid, "SIGCONT");
+      paused.delete(i);
+    };
+    let shown: Result;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      shown = await onTerminal(["keys", "rotate", "--wait"], (screen) => {
+        if (timer === undefined && screen.includes("rotate rotate-")) {
+          timer = setTimeout(() => resume(1), 1_500);
+        }
+        if (/installed [12]\/4 · 1 failed/.test(screen)) resume(2);
+      });
+    } finally {
+      clearTimeout(timer);
+      resume(1);
+      resume(2);
+    }
+    expect(shown.code, shown.stdout).toBe(0);
+    // Each line's bar is the devices ended (installed or failed) of the four.
+    const live = drawnLines(shown.stdout).flatMap((line) => {
+      const [, ok] = /installed (\d)\/4 · 1 failed · [\d.]+m?s$/.exec(line) ?? [];
+      if (ok === undefined) return [];
+      expect(line).toMatch(new RegExp(`^. rotate: ${progressBar(Number(ok) + 1, 4)} installed`));
+      return [Number(ok)];
+    });
+    // Mid-run: device 0 installed, device 3 failed, device 2 still waiting (device 1 perhaps).
+    expect(live.some((ok) => ok === 1 || ok === 2)).toBe(true);
+    const runId = /^(\S+)\s+rotate\s+-\s+SUCCEEDED\s/m.exec(shown.stdout)?.[1];
+    rotation = await json<Run>(["runs", "show", runId as string]);
     expect(rotation).toMatchObject({
       workflow: "rotate",
       status: "SUCCEEDED",
@@ -267,10 +350,20 @@ describe("keyheal against a local runtime", () => {
     // It may listen on another port now: importing again updates its address.
     const file = await writeInventory(inventoryOf(fleet.devices));
     expect((await keyheal(["devices", "import", file])).code).toBe(0);
-    const healed = await keyheal(["events", "reconnect", device(3).id, "--wait"]);
-    expect(healed.stderr).toBe("");
-    expect(healed.code).toBe(0);
-    expect(healed.stdout).toMatch(new RegExp(`\\s+reconnect\\s+${device(3).id}\\s+SUCCEEDED\\s`));
+    const healed = await json<{ items: Run[]; nextCursor: null }>([
+      "events",
+      "reconnect",
+      device(3).id,
+      "--wait",
+    ]);
+    expect(healed.nextCursor).toBeNull();
+    expect(Object.keys(healed.items[0] ?? {}).slice(0, RUN_FIELDS.length)).toEqual(RUN_FIELDS);
+    expect(healed.items[0]).toMatchObject({
+      workflow: "reconnect",
+      deviceId: device(3).id,
+      status: "SUCCEEDED",
+      endedAt: expect.any(String),
+    });
     expect((await devices()).get(device(3).id)).toMatchObject({
       status: "KEY_BASED",
       keyGeneration: 2,
@@ -443,7 +536,7 @@ describe("keyheal against a local runtime", () => {
     expect(attempts).toEqual([2, 1]);
   });
 
-  it("failures delete removes one record, and --all needs --yes when not on a terminal", async () => {
+  it("failures delete removes one record; --all asks on a terminal and needs --yes elsewhere", async () => {
     const [one] = await failures("--device", "ghost-b");
     const deleted = await keyheal(["failures", "delete", (one as Failure).id]);
     expect(deleted).toMatchObject({ code: 0, stdout: `Deleted failure ${(one as Failure).id}.\n` });
@@ -456,6 +549,21 @@ describe("keyheal against a local runtime", () => {
     expect(refused.stderr).toContain("add --yes");
     const before = await failures();
     expect(before.length).toBeGreaterThan(2);
+    /** Answers the confirmation prompt once, on the terminal. */
+    const answer = (text: string) => {
+      let answered = false;
+      return (screen: string, type: (text: string) => void) => {
+        if (!answered && screen.includes("[y/N] ")) {
+          answered = true;
+          type(text);
+        }
+      };
+    };
+    const declined = await onTerminal(["failures", "delete", "--all"], answer("n\r"));
+    expect(declined.code).toBe(0);
+    expect(declined.stdout).toContain(`Delete ${before.length} failure records? [y/N] `);
+    expect(drawnLines(declined.stdout).at(-1)).toBe("Nothing deleted.");
+    expect(await failures()).toHaveLength(before.length);
 
     const refusedOnly = before.filter((each) => each.cause === "CONNECTION_REFUSED").length;
     const some = await json<{ deleted: number }>([
@@ -469,11 +577,19 @@ describe("keyheal against a local runtime", () => {
     expect(some).toEqual({ deleted: refusedOnly });
     expect((await failures()).every((each) => each.cause !== "CONNECTION_REFUSED")).toBe(true);
 
-    const rest = await keyheal(["failures", "delete", "--all", "--yes"]);
-    expect(rest.code).toBe(0);
     const left = before.length - refusedOnly;
-    expect(rest.stdout).toBe(`Deleted ${left} failure${left === 1 ? "" : "s"}.\n`);
-    expect(rest.stderr).toBe("");
+    const records = `failure${left === 1 ? "" : "s"}`;
+    const confirmed = await onTerminal(["failures", "delete", "--all"], answer("y\r"));
+    expect(confirmed.code).toBe(0);
+    expect(confirmed.stdout).toContain(
+      `Delete ${left} failure record${left === 1 ? "" : "s"}? [y/N] `,
+    );
+    expect(drawnLines(confirmed.stdout)).toContainEqual(
+      expect.stringContaining(
+        `deleting failures: ${progressBar(left, left)} deleted ${left}/${left}`,
+      ),
+    );
+    expect(drawnLines(confirmed.stdout).at(-1)).toBe(`Deleted ${left} ${records}.`);
     expect((await keyheal(["failures", "list"])).stdout).toBe("No failures.\n");
     expect(await json(["failures", "stats"])).toMatchObject({ total: 0, items: [] });
   });
