@@ -81,8 +81,10 @@ export const keysCommands: CommandSpec[] = [
     usage: "keys rotate [--type ed25519|rsa|ecdsa] [--wait]",
     summary:
       "Make generation N+1 and install it on every registered device; devices that are down heal on reconnect.",
-    details:
-      "Devices that are down keep the old generation and heal through the reconnect workflow when they come back.",
+    details: [
+      "Devices that are down keep the old generation and heal through the reconnect workflow when",
+      "they come back. --wait on a terminal shows the devices installed and failed as it goes.",
+    ].join("\n"),
     options: {
       type: {
         type: "string",
