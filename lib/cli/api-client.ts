@@ -334,8 +334,9 @@ export class ApiClient {
     }
     const code = errorCode(error);
     const target = this.#target;
-    const start =
-      isSigV4Target(target) || target.dataDir === undefined
+    const start = isSigV4Target(target)
+      ? "check KEYHEAL_API (the API's stage URL) and the network path to it"
+      : target.dataDir === undefined
         ? "check KEYHEAL_API, or start a local runtime with `keyheal local start`"
         : `is it running? Start it with \`keyheal local start --data-dir ${target.dataDir}\``;
     return new RuntimeUnreachableError(

@@ -220,6 +220,20 @@ describe.concurrent("signed calls to a deployed API", () => {
   });
 });
 
+describe.concurrent("a signed API that is down", () => {
+  it("exits 2 when nothing answers at the signed API's URL", async () => {
+    const api = await startFakeApi(() => undefined);
+    const url = `${api.url}${STAGE}`;
+    await api.close();
+    const result = await keyheal(["devices", "list", "--sigv4"], {
+      env: { KEYHEAL_API: url, ...signingEnv() },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`cannot reach the keyheal API at ${url} (ECONNREFUSED)`);
+    expect(result.stderr).toContain("check KEYHEAL_API (the API's stage URL)");
+  });
+});
+
 describe.concurrent("credentials", () => {
   it("exits 2 before any call when the credential chain finds nothing", async () => {
     const target = await signedApi(() => ({ body: { items: [] } }));
