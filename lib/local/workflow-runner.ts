@@ -176,21 +176,36 @@ export class LocalWorkflowRunner {
     });
     const steps: RunStep[] = [];
     const tracker = new ProgressTracker(entry.states);
+    // A long run (a rotation over a fleet) shows where it is: its record is rewritten at most
+    // once a second while events arrive, and once more after the last of a burst, so a run
+    // waiting on one slow device still shows the progress of the others.
+    let timer: NodeJS.Timeout | undefined;
+    let writing: Promise<unknown> = Promise.resolve();
+    let lastWrite = 0;
+    const writeProgress = () => {
+      timer = undefined;
+      lastWrite = Date.now();
+      const snapshot = {
+        ...run,
+        steps: steps.map((step) => ({ ...step })),
+        progress: tracker.progress ?? undefined,
+      };
+      writing = writing.then(() => this.#options.runs.put(snapshot)).catch(() => {});
+    };
     const collect = (async () => {
-      let lastWrite = Date.now();
       for await (const event of execution.eventLogs) {
         recordStep(steps, event);
         trackProgress(tracker, event);
-        // A long run (a rotation over a fleet) shows where it is; a write a second at most.
-        if (Date.now() - lastWrite >= PROGRESS_WRITE_INTERVAL_MS) {
-          lastWrite = Date.now();
-          const progress = tracker.progress ?? undefined;
-          await this.#options.runs
-            .put({ ...run, steps: steps.map((step) => ({ ...step })), progress })
-            .catch(() => {});
-        }
+        timer ??= setTimeout(
+          writeProgress,
+          Math.max(0, PROGRESS_WRITE_INTERVAL_MS - (Date.now() - lastWrite)),
+        );
       }
-    })();
+    })().finally(async () => {
+      clearTimeout(timer);
+      timer = undefined;
+      await writing;
+    });
     const done = (async () => {
       let final: RunRecord;
       try {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -98,6 +98,31 @@ describe("the ops API's operator features", () => {
     } finally {
       await device(2).start();
       await runtime.api("POST", "/devices", registration(device(2)));
+    }
+  });
+
+  it("shows a rotation's progress while one device still holds it up", async () => {
+    // Device 1's sshd is paused: its connection waits in the listen backlog, its iteration hangs.
+    const pid = Number((await readFile(join(device(1).dir, "sshd.pid"), "utf8")).trim());
+    process.kill(pid, "SIGSTOP");
+    let resumed = false;
+    const resume = () => {
+      if (!resumed) process.kill(pid, "SIGCONT");
+      resumed = true;
+    };
+    try {
+      const { body } = await runtime.api<{ runId: string }>("POST", "/keys/rotate", {});
+      const during = await eventually("the others' progress while device 1 hangs", async () => {
+        const run = await runtime.api<RunView>("GET", `/runs/${encodeURIComponent(body.runId)}`);
+        return run.body.progress?.done === 2 && run.body;
+      });
+      expect(during.status).toBe("RUNNING");
+      expect(during.progress).toEqual({ total: 3, done: 2, failed: 0 });
+      resume();
+      const ended = await endedRun(body.runId);
+      expect(ended.progress).toEqual({ total: 3, done: 3, failed: 0 });
+    } finally {
+      resume();
     }
   });
 
