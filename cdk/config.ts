@@ -122,6 +122,23 @@ export const configSchema = z
     failedRunsThreshold: count(3),
     /** Failures of one cause within 15 minutes that count as a spike. */
     failureSpikeThreshold: count(5),
+    /**
+     * A custom domain for the ops API (with `certificateArn`, an ACM certificate for it in the
+     * stack's region): the API and the console are then served at the domain's root, which the
+     * console needs (it calls /devices, /keys, … and loads /console/assets/… from the root).
+     */
+    domainName: z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+        error: "must be a lower-case DNS name such as keyheal.example.com",
+      })
+      .optional(),
+    certificateArn: z
+      .string()
+      .regex(/^arn:[a-z-]+:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, {
+        error: "must be an ACM certificate ARN",
+      })
+      .optional(),
     /** Where alarm notifications go (an email subscription to the alarm topic). */
     alarmEmail: z.email({ error: "must be an email address" }).optional(),
   })
@@ -142,6 +159,13 @@ export const configSchema = z
         code: "custom",
         path: ["vpcId"],
         message: "is needed with securityGroupId",
+      });
+    }
+    if ((config.domainName === undefined) !== (config.certificateArn === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [config.domainName === undefined ? "domainName" : "certificateArn"],
+        message: "is needed with the other: give domainName and certificateArn together",
       });
     }
     if (config.managedTagValue !== undefined && config.managedTagKey === undefined) {

@@ -115,6 +115,10 @@ export class KeyhealStack extends Stack {
       failureTtlDays: config.failureTtlDays,
       managedTag,
       console: this.consoleFiles,
+      domain:
+        config.domainName !== undefined && config.certificateArn !== undefined
+          ? { name: config.domainName, certificateArn: config.certificateArn }
+          : undefined,
       logsKey: encryption.logs,
       logRetention,
       removalPolicy,
@@ -137,8 +141,16 @@ export class KeyhealStack extends Stack {
     });
     if (this.consoleFiles.bucket) {
       new CfnOutput(this, "ConsoleUrl", {
-        description: "The console (IAM-signed requests only: open it through a SigV4 proxy)",
+        description:
+          "The console (IAM-signed requests only: open it through a SigV4 signing proxy; it needs the API at a domain's root)",
         value: `${this.opsApi.url}console/`,
+      });
+    }
+    const domain = this.opsApi.api.domainName;
+    if (domain && this.opsApi.domain) {
+      new CfnOutput(this, "ApiDomainTarget", {
+        description: `Point ${this.opsApi.domain.name} here (CNAME or alias record)`,
+        value: domain.domainNameAliasDomainName,
       });
     }
     new CfnOutput(this, "EventBusName", {

@@ -41,22 +41,27 @@ export class Encryption extends Construct {
       description: "keyheal log groups",
     });
 
-    // EventBridge writes undeliverable events to the encrypted dead-letter queues, and
-    // CloudWatch alarms publish to the encrypted topic, each as its service principal.
-    for (const [sid, service] of [
-      ["EventBridgeDeadLetters", "events.amazonaws.com"],
-      ["CloudWatchAlarms", "cloudwatch.amazonaws.com"],
-    ] as const) {
-      this.data.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid,
-          principals: [new iam.ServicePrincipal(service)],
-          actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-          resources: ["*"],
-          conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
-        }),
-      );
-    }
+    // EventBridge writes undeliverable events to the encrypted dead-letter queues as its service
+    // principal, naming the rule as the source (so only this account's rules qualify).
+    this.data.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "EventBridgeDeadLetters",
+        principals: [new iam.ServicePrincipal("events.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: ["*"],
+        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+      }),
+    );
+    // CloudWatch alarms publish to the encrypted topic; SNS uses the key with CloudWatch's
+    // permissions, and the topic's own policy decides who may publish at all.
+    this.data.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "CloudWatchAlarms",
+        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+      }),
+    );
     // CloudWatch Logs encrypts each group with this key, only for this account's log groups.
     this.logs.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -1,5 +1,6 @@
 import { ArnFormat, Duration, type RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as apigw from "aws-cdk-lib/aws-apigateway";
+import * as acm from "aws-cdk-lib/aws-certificatemanager";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -21,6 +22,8 @@ export interface OpsApiProps {
   failureTtlDays: number;
   managedTag?: { key: string; value?: string | undefined } | undefined;
   console: ConsoleFiles;
+  /** Serve the API (and the console) at the root of this domain too. */
+  domain?: { name: string; certificateArn: string } | undefined;
   logsKey: kms.IKey;
   logRetention: logs.RetentionDays;
   removalPolicy: RemovalPolicy;
@@ -53,9 +56,11 @@ export const API_STAGE = "v1";
 export class OpsApi extends Construct {
   readonly api: apigw.RestApi;
   readonly handler: KeyhealFunction<typeof apiEnvironmentSchema>;
+  readonly domain: { name: string; certificateArn: string } | undefined;
 
   constructor(scope: Construct, id: string, props: OpsApiProps) {
     super(scope, id);
+    this.domain = props.domain;
     const machines = props.workflows.byName;
     const environment: ApiEnvironment = {
       ...props.tables.environment,
@@ -101,6 +106,20 @@ export class OpsApi extends Construct {
         throttlingBurstLimit: 100,
       },
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      ...(props.domain
+        ? {
+            domainName: {
+              domainName: props.domain.name,
+              certificate: acm.Certificate.fromCertificateArn(
+                this,
+                "Certificate",
+                props.domain.certificateArn,
+              ),
+              endpointType: apigw.EndpointType.REGIONAL,
+              securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+            },
+          }
+        : {}),
     });
     // API Gateway's own refusals (unsigned request, unknown route, throttling) in the API's
     // error shape `{ error, message }`.
@@ -162,9 +181,9 @@ export class OpsApi extends Construct {
     this.addConsole(props.console, validator);
   }
 
-  /** The API's URL, stage included. */
+  /** The API's URL: the custom domain's root when there is one, else the stage URL. */
   get url(): string {
-    return this.api.url;
+    return this.domain ? `https://${this.domain.name}/` : this.api.url;
   }
 
   private grantApiAccess(props: OpsApiProps) {

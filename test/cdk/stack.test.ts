@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { placeholdersOf } from "../../cdk/asl.ts";
+import { DEPLOYED_SDK } from "../../cdk/bundling.ts";
 import { METRICS } from "../../cdk/constructs/monitoring.ts";
 import { API_STAGE, BODY_REQUIRED } from "../../cdk/constructs/ops-api.ts";
 import { TASK_ACCESS } from "../../cdk/constructs/workflow-functions.ts";
@@ -192,7 +193,9 @@ describe("functions", () => {
       expect(statSync(file).size, id).toBeGreaterThan(10_000);
       return file;
     });
-    // NODE_PATH stands in for the Lambda runtime's own AWS SDK, which the bundles leave out.
+    // Loaded outside the project: a bundle may need only what Lambda has (NODE_PATH stands in
+    // for the runtime's own SDK when the bundles leave it out).
+    const nodePath = DEPLOYED_SDK === "runtime" ? path.join(PROJECT_ROOT, "node_modules") : "";
     const load = spawnSync(
       process.execPath,
       [
@@ -204,7 +207,7 @@ describe("functions", () => {
       ],
       {
         encoding: "utf8",
-        env: { PATH: process.env.PATH, NODE_PATH: path.join(PROJECT_ROOT, "node_modules") },
+        env: { PATH: process.env.PATH, NODE_PATH: nodePath },
         timeout: 60_000,
       },
     );
@@ -534,6 +537,22 @@ describe("monitoring", () => {
 });
 
 describe("keys", () => {
+  it("lets EventBridge, CloudWatch alarms and CloudWatch Logs use only the keys they write with", () => {
+    const keys = resourcesOf(s.json, "AWS::KMS::Key");
+    const principals = (id: string) =>
+      JSON.stringify(
+        (
+          keys[id]?.Properties?.KeyPolicy as { Statement: Array<{ Principal: unknown }> }
+        ).Statement.map((statement) => statement.Principal),
+      );
+    const encryption = s.stack.node.findChild("Encryption");
+    const id = (name: string) => logicalId(encryption.node.findChild(name) as never);
+    expect(principals(id("DataKey"))).toContain("events.amazonaws.com");
+    expect(principals(id("DataKey"))).toContain("cloudwatch.amazonaws.com");
+    expect(principals(id("LogsKey"))).toContain("logs.");
+    expect(principals(id("SecretsKey"))).not.toContain("amazonaws.com");
+  });
+
   it("rotates every customer-managed key and keeps it when the stack goes", () => {
     s.template.resourceCountIs("AWS::KMS::Key", 3);
     s.template.allResources("AWS::KMS::Key", {

@@ -13,7 +13,7 @@ import { UNSCOPABLE_ACTIONS } from "../../cdk/nag.ts";
 import type { TaskName } from "../../lib/workflows/tasks/index.ts";
 import { describeViolations, resourcesOf, type Synthesized, synthKeyheal } from "./synth.ts";
 
-describe("in a VPC, managing tagged instances", () => {
+describe("in a VPC, managing tagged instances, at a custom domain", () => {
   let s: Synthesized;
   beforeAll(() => {
     s = synthKeyheal({
@@ -25,6 +25,9 @@ describe("in a VPC, managing tagged instances", () => {
         managementCidr: "10.0.0.0/16",
         managedTagKey: "keyheal:managed",
         managedTagValue: "true",
+        domainName: "keyheal.example.com",
+        certificateArn:
+          "arn:aws:acm:eu-west-1:123456789012:certificate/0b0f2d1e-1234-4abc-9def-0123456789ab",
       },
       consoleDir: mkdtempSync(path.join(tmpdir(), "keyheal-no-console-")),
     });
@@ -102,6 +105,19 @@ describe("in a VPC, managing tagged instances", () => {
         }
       }
     }
+  });
+
+  it("serves the API at the root of the custom domain, over TLS 1.2", () => {
+    s.template.hasResourceProperties("AWS::ApiGateway::DomainName", {
+      DomainName: "keyheal.example.com",
+      EndpointConfiguration: { Types: ["REGIONAL"] },
+      SecurityPolicy: "TLS_1_2",
+    });
+    s.template.hasResourceProperties("AWS::ApiGateway::BasePathMapping", {
+      BasePath: Match.absent(),
+    });
+    s.template.hasOutput("ApiUrl", { Value: "https://keyheal.example.com/" });
+    s.template.hasOutput("ApiDomainTarget", Match.anyValue());
   });
 
   it("leaves the console out, with a warning, when it is not built", () => {

@@ -77,6 +77,12 @@ describe("settings", () => {
     ]);
   });
 
+  it("needs a custom domain's certificate with it", () => {
+    expect(configError({ domainName: "keyheal.example.com" }).issues).toEqual([
+      "keyheal:certificateArn is needed with the other: give domainName and certificateArn together",
+    ]);
+  });
+
   it("takes -c overrides as strings over the cdk.json object", () => {
     const context: Record<string, unknown> = {
       keyheal: { devMode: false, logRetentionDays: 30 },
@@ -210,10 +216,11 @@ describe("bundling", () => {
     expect(String(cdk.format)).toBe(bench.format);
   });
 
-  it("leaves the SDK to the runtime only when deployed that way", () => {
+  it("bundles the pinned SDK, and leaves it to the runtime only when asked", () => {
     expect(bundleSettings("runtime").external).toContain("@aws-sdk/*");
     expect(bundleSettings("bundled").external).not.toContain("@aws-sdk/*");
     expect(nodejsBundling(bundleSettings("bundled")).bundleAwsSDK).toBe(true);
-    expect(DEPLOYED_SDK).toBe("runtime");
+    expect(DEPLOYED_SDK).toBe("bundled");
+    expect(bundleSettings().external).toEqual(["cpu-features"]);
   });
 });
