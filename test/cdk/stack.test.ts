@@ -396,6 +396,38 @@ describe("ops API", () => {
     });
   });
 
+  it("answers API Gateway's own refusals in the API's error shape", () => {
+    for (const type of ["DEFAULT_4XX", "DEFAULT_5XX", "BAD_REQUEST_BODY"]) {
+      s.template.hasResourceProperties("AWS::ApiGateway::GatewayResponse", {
+        ResponseType: type,
+        ResponseTemplates: {
+          "application/json": Match.stringLikeRegexp('^\\{"error":"[^"]+".*"message":'),
+        },
+      });
+    }
+  });
+
+  it("lets only this API and the two rules invoke their functions", () => {
+    const permissions = Object.values(resourcesOf(s.json, "AWS::Lambda::Permission")).map(
+      (p) => p.Properties as { FunctionName: unknown; Principal: string; SourceArn: unknown },
+    );
+    const apiHandler = logicalId(s.stack.opsApi.handler.function);
+    const intake = logicalId(s.stack.intake.intake.function);
+    for (const permission of permissions) {
+      expect(permission.SourceArn).toBeDefined();
+      const target = getAttId(permission.FunctionName);
+      if (permission.Principal === "apigateway.amazonaws.com") {
+        expect(target).toBe(apiHandler);
+        expect(JSON.stringify(permission.SourceArn)).toContain(logicalId(s.stack.opsApi.api));
+      } else {
+        expect(permission.Principal).toBe("events.amazonaws.com");
+        expect(target).toBe(intake);
+      }
+    }
+    // One per API method with a Lambda proxy, one per rule.
+    expect(permissions).toHaveLength(ROUTES.length + 2);
+  });
+
   it("logs access, traces, and never logs request data", () => {
     s.template.hasResourceProperties("AWS::ApiGateway::Stage", {
       StageName: API_STAGE,
