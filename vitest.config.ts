@@ -32,6 +32,19 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          // The console drives a real runtime and real sshd devices (pool users, passwords).
+          globalSetup: ["test/integration/global-setup.ts"],
+          env: { POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "ERROR" },
+          testTimeout: 90_000,
+          hookTimeout: 120_000,
+          // One runtime, one small fleet and one Chromium per file.
+          maxWorkers: 2,
+        },
+      },
     ],
   },
 });

@@ -80,8 +80,7 @@ function Console({ onSignOut }: { onSignOut: () => void }) {
               ariaLabel="Breadcrumbs"
               items={[
                 { text: "keyheal", href: "#/devices" },
-                { text: "Runs", href: "#/failures" },
-                { text: route.runId, href: `#/runs/${encodeURIComponent(route.runId)}` },
+                { text: `Run ${route.runId}`, href: `#/runs/${encodeURIComponent(route.runId)}` },
               ]}
             />
           ) : undefined
@@ -121,6 +120,18 @@ export function App() {
       }),
     [],
   );
+  // The printed link pasted into a tab that is already open changes only the fragment.
+  useEffect(() => {
+    const onHash = () => {
+      if (adoptTokenFromHash()) {
+        setExpired(false);
+        setSignedIn(true);
+        window.dispatchEvent(new HashChangeEvent("hashchange"));
+      }
+    };
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
 
   if (!signedIn) {
     return (

@@ -21,10 +21,13 @@ export function clearToken(): void {
   sessionStorage.removeItem(KEY);
 }
 
-/** Takes `#token=…` out of the address (keeping any page route after it) into the session. */
-export function adoptTokenFromHash(): void {
+/**
+ * Takes `#token=…` out of the address (keeping any page route after it) into the session.
+ * True when there was one.
+ */
+export function adoptTokenFromHash(): boolean {
   const match = /^#token=([^&]+)(?:&(.*))?$/.exec(window.location.hash);
-  if (!match?.[1]) return;
+  if (!match?.[1]) return false;
   saveToken(decodeURIComponent(match[1]));
   const rest = match[2] ?? "";
   const route = rest.startsWith("/") ? `#${rest}` : "#/devices";
@@ -33,4 +36,5 @@ export function adoptTokenFromHash(): void {
     "",
     `${window.location.pathname}${window.location.search}${route}`,
   );
+  return true;
 }

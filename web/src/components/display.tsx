@@ -18,7 +18,11 @@ export function AuthStatusIndicator({ status }: { status: AuthStatus }) {
 
 export function RunStatusIndicator({ status }: { status: RunStatus | RunStep["status"] }) {
   const known = RUN_STATUS[status] ?? { label: status, type: "info" as const };
-  return <StatusIndicator type={known.type}>{known.label}</StatusIndicator>;
+  return (
+    <StatusIndicator type={known.type} wrapText={false}>
+      {known.label}
+    </StatusIndicator>
+  );
 }
 
 /** Local date and time, with the age under it and the ISO instant on hover. */

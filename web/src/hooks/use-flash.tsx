@@ -18,6 +18,7 @@ interface Flashes {
 
 const FlashContext = createContext<Flashes | undefined>(undefined);
 let counter = 0;
+const SUCCESS_MS = 30_000;
 
 export function FlashProvider({ children }: { children: ReactNode }) {
   const [items, setItems] = useState<FlashbarProps.MessageDefinition[]>([]);
@@ -34,6 +35,8 @@ export function FlashProvider({ children }: { children: ReactNode }) {
         onDismiss: () => dismiss(id),
       };
       setItems((list) => [item, ...list.filter((other) => other.id !== id)].slice(0, 5));
+      // Successes fade after a while; errors and warnings stay until dismissed.
+      if (message.type === "success") setTimeout(() => dismiss(id), SUCCESS_MS);
       return id;
     },
     [dismiss],

@@ -1,6 +1,7 @@
 import Alert from "@cloudscape-design/components/alert";
 import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
+import ContentLayout from "@cloudscape-design/components/content-layout";
 import CopyToClipboard from "@cloudscape-design/components/copy-to-clipboard";
 import Header from "@cloudscape-design/components/header";
 import Modal from "@cloudscape-design/components/modal";
@@ -118,101 +119,108 @@ export function KeysPage() {
   const typeOptions = KEY_TYPES.map((t) => ({ value: t, label: TYPE_LABELS[t] }));
 
   return (
-    <SpaceBetween size="l">
-      <ErrorAlert error={list.error} what="Keys" onRetry={list.refresh} />
-      {rotationId ? (
-        <RotationProgress
-          runId={rotationId}
-          onEnded={onEnded}
-          onDismiss={() => {
-            sessionStorage.removeItem(ROTATION_KEY);
-            setRotationId(null);
-          }}
-        />
-      ) : null}
-      <Table<KeyGeneration>
-        variant="full-page"
-        items={keys}
-        trackBy={(k) => String(k.generation)}
-        columnDefinitions={columns}
-        loading={list.loading}
-        loadingText="Loading key generations"
-        ariaLabels={{ tableLabel: "Platform key generations" }}
-        header={
-          <Header
-            variant="h1"
-            counter={list.data ? `(${keys.length})` : undefined}
-            description={
-              current
-                ? `Generation ${current.generation} (${current.algorithm}) is current. Earlier generations stay usable for healing until no device holds them.`
-                : "The platform key keyheal installs on every device, by generation."
-            }
-            actions={
-              <SpaceBetween direction="horizontal" size="xs">
-                <div style={{ minWidth: 200 }}>
-                  <Select
-                    selectedOption={typeOptions.find((o) => o.value === type) ?? null}
-                    options={typeOptions}
-                    onChange={({ detail }) => setType(detail.selectedOption.value as KeyType)}
-                    inlineLabelText="Key type"
-                    ariaLabel="Key type"
-                  />
-                </div>
-                <Button variant="primary" onClick={() => setConfirming(true)}>
-                  Rotate key
-                </Button>
-              </SpaceBetween>
-            }
-          >
-            Platform keys
-          </Header>
-        }
-        empty={
-          <EmptyState
-            title="No platform key yet"
-            subtitle="Create the first generation here, or import your own key with keyheal keys import."
-            action={<Button onClick={() => setConfirming(true)}>Create the first key</Button>}
-          />
-        }
-      />
-      {confirming ? (
-        <Modal
-          visible
-          onDismiss={() => setConfirming(false)}
-          closeAriaLabel="Close rotate key"
-          header="Rotate the platform key?"
-          footer={
-            <Box float="right">
-              <SpaceBetween direction="horizontal" size="xs">
-                <Button variant="link" onClick={() => setConfirming(false)}>
-                  Cancel
-                </Button>
-                <Button
-                  variant="primary"
-                  loading={starting}
-                  loadingText="Starting the rotation"
-                  onClick={() => void rotate()}
-                >
-                  Rotate
-                </Button>
-              </SpaceBetween>
-            </Box>
+    <ContentLayout
+      header={
+        <Header
+          variant="h1"
+          description={
+            current
+              ? `Generation ${current.generation} (${current.algorithm}) is current. Earlier generations stay usable for healing until no device holds them.`
+              : "The platform key keyheal installs on every device, by generation."
+          }
+          actions={
+            <SpaceBetween direction="horizontal" size="xs">
+              <div style={{ minWidth: 200 }}>
+                <Select
+                  selectedOption={typeOptions.find((o) => o.value === type) ?? null}
+                  options={typeOptions}
+                  onChange={({ detail }) => setType(detail.selectedOption.value as KeyType)}
+                  inlineLabelText="Key type"
+                  ariaLabel="Key type"
+                />
+              </div>
+              <Button variant="primary" onClick={() => setConfirming(true)}>
+                Rotate key
+              </Button>
+            </SpaceBetween>
           }
         >
-          <SpaceBetween size="m">
-            <Box variant="p">
-              keyheal makes generation {(keys[0]?.generation ?? 0) + 1} ({TYPE_LABELS[type]}),
-              installs it on one device first, then on every reachable device. Devices that are down
-              keep their key and are healed when they reconnect; no device is locked out.
-            </Box>
-            {startError ? (
-              <Alert type="error" header="The rotation did not start">
-                {startError}
-              </Alert>
-            ) : null}
-          </SpaceBetween>
-        </Modal>
-      ) : null}
-    </SpaceBetween>
+          Platform keys
+        </Header>
+      }
+    >
+      <SpaceBetween size="l">
+        <ErrorAlert error={list.error} what="Keys" onRetry={list.refresh} />
+        {rotationId ? (
+          <RotationProgress
+            runId={rotationId}
+            onEnded={onEnded}
+            onDismiss={() => {
+              sessionStorage.removeItem(ROTATION_KEY);
+              setRotationId(null);
+            }}
+          />
+        ) : null}
+        <Table<KeyGeneration>
+          variant="container"
+          items={keys}
+          trackBy={(k) => String(k.generation)}
+          columnDefinitions={columns}
+          loading={list.loading}
+          loadingText="Loading key generations"
+          ariaLabels={{ tableLabel: "Platform key generations" }}
+          header={
+            <Header variant="h2" counter={list.data ? `(${keys.length})` : undefined}>
+              Generations
+            </Header>
+          }
+          empty={
+            <EmptyState
+              title="No platform key yet"
+              subtitle="Create the first generation here, or import your own key with keyheal keys import."
+              action={<Button onClick={() => setConfirming(true)}>Create the first key</Button>}
+            />
+          }
+        />
+        {confirming ? (
+          <Modal
+            visible
+            onDismiss={() => setConfirming(false)}
+            closeAriaLabel="Close rotate key"
+            header="Rotate the platform key?"
+            footer={
+              <Box float="right">
+                <SpaceBetween direction="horizontal" size="xs">
+                  <Button variant="link" onClick={() => setConfirming(false)}>
+                    Cancel
+                  </Button>
+                  <Button
+                    variant="primary"
+                    loading={starting}
+                    loadingText="Starting the rotation"
+                    onClick={() => void rotate()}
+                  >
+                    Rotate
+                  </Button>
+                </SpaceBetween>
+              </Box>
+            }
+          >
+            <SpaceBetween size="m">
+              <Box variant="p">
+                keyheal makes generation {(keys[0]?.generation ?? 0) + 1} ({TYPE_LABELS[type]}),
+                installs it on one device first, then on every reachable device. Devices that are
+                down keep their key and are healed when they reconnect; no device is locked out.
+              </Box>
+              {startError ? (
+                <Alert type="error" header="The rotation did not start">
+                  {startError}
+                </Alert>
+              ) : null}
+            </SpaceBetween>
+          </Modal>
+        ) : null}
+      </SpaceBetween>
+    </ContentLayout>
   );
 }

@@ -115,7 +115,9 @@ export function ResolveProgress({
         resultText={
           failed.length > 0
             ? `${succeeded} resolved, ${failed.length} failed: see the handling step of each below.`
-            : `All ${plural(states.length, "device")} resolved.`
+            : states.length === 1
+              ? `${states[0]?.deviceId} resolved.`
+              : `All ${states.length} devices resolved.`
         }
         additionalInfo={`${succeeded} succeeded · ${failed.length} failed · ${running} running`}
         ariaLabel="Resolve progress"
@@ -140,6 +142,11 @@ export function ResolveProgress({
                 <SpaceBetween size="xxs">
                   <Cause cause={record?.cause ?? r.cause} />
                   {record?.hint ? <Box variant="p">{record.hint}</Box> : null}
+                  {record?.message ? (
+                    <Box variant="small" color="text-body-secondary">
+                      {record.message}
+                    </Box>
+                  ) : null}
                   {!record && r.error ? <Box variant="small">{r.error}</Box> : null}
                 </SpaceBetween>
               );

@@ -53,72 +53,74 @@ export function RotationProgress({
   const succeeded = progress ? progress.done - progress.failed : 0;
 
   return (
-    <Container
-      header={
-        <Header
-          variant="h2"
-          description={
-            run
-              ? run.endedAt
-                ? `Took ${formatDuration(run.startedAt, run.endedAt)}`
-                : `Running for ${formatDuration(run.startedAt, null)}`
-              : undefined
-          }
-          actions={
-            <SpaceBetween direction="horizontal" size="xs">
-              <RunLink runId={runId} ariaLabel="View the rotation run" />
-              {done ? <Button onClick={onDismiss}>Dismiss</Button> : null}
-            </SpaceBetween>
-          }
-        >
-          Key rotation
-        </Header>
-      }
-    >
-      <SpaceBetween size="m">
-        <ErrorAlert error={poll.error} what="Rotation" onRetry={poll.refresh} />
-        {run ? (
-          <ProgressBar
-            label="Installing the new key on the fleet"
-            ariaLabel="Rotation progress"
+    <section aria-label="Key rotation">
+      <Container
+        header={
+          <Header
+            variant="h2"
             description={
-              progress
-                ? `Devices that are down get a failure record and heal when they reconnect.`
-                : done
-                  ? undefined
-                  : `${phaseOf(run)}: the fleet is listed once the new generation is made.`
-            }
-            value={value}
-            status={done ? (run.status === "SUCCEEDED" ? "success" : "error") : "in-progress"}
-            additionalInfo={
-              progress
-                ? `${progress.done} of ${plural(progress.total, "device")} done · ${succeeded} updated · ${progress.failed} failed`
+              run
+                ? run.endedAt
+                  ? `Took ${formatDuration(run.startedAt, run.endedAt)}`
+                  : `Running for ${formatDuration(run.startedAt, null)}`
                 : undefined
             }
-            resultText={
-              run.status === "SUCCEEDED"
-                ? progress
-                  ? `Rotation finished: ${succeeded} of ${plural(progress.total, "device")} updated${progress.failed > 0 ? `, ${progress.failed} failed` : ""}.`
-                  : "Rotation finished."
-                : `Rotation failed${run.error ? `: ${run.error}` : ""}.`
+            actions={
+              <SpaceBetween direction="horizontal" size="xs">
+                <RunLink runId={runId} ariaLabel="View the rotation run" />
+                {done ? <Button onClick={onDismiss}>Dismiss</Button> : null}
+              </SpaceBetween>
             }
-          />
-        ) : (
-          <Box color="text-status-inactive">Loading the rotation</Box>
-        )}
-        {done && progress && progress.failed > 0 ? (
-          <Alert type="warning" header={`${plural(progress.failed, "device")} not updated`}>
-            They keep an earlier generation, which stays usable for healing. Each has a failure
-            record with its cause and handling step; keyheal heals them when they reconnect.{" "}
-            <Link href={failuresHref()}>View failed tasks</Link>
-          </Alert>
-        ) : null}
-        {done && run?.status === "FAILED" && run.cause ? (
-          <Box variant="small" color="text-body-secondary">
-            {run.cause}
-          </Box>
-        ) : null}
-      </SpaceBetween>
-    </Container>
+          >
+            Key rotation
+          </Header>
+        }
+      >
+        <SpaceBetween size="m">
+          <ErrorAlert error={poll.error} what="Rotation" onRetry={poll.refresh} />
+          {run ? (
+            <ProgressBar
+              label="Installing the new key on the fleet"
+              ariaLabel="Rotation progress"
+              description={
+                progress
+                  ? `Devices that are down get a failure record and heal when they reconnect.`
+                  : done
+                    ? undefined
+                    : `${phaseOf(run)}: the fleet is listed once the new generation is made.`
+              }
+              value={value}
+              status={done ? (run.status === "SUCCEEDED" ? "success" : "error") : "in-progress"}
+              additionalInfo={
+                progress
+                  ? `${progress.done} of ${plural(progress.total, "device")} done · ${succeeded} updated · ${progress.failed} failed`
+                  : undefined
+              }
+              resultText={
+                run.status === "SUCCEEDED"
+                  ? progress
+                    ? `Rotation finished: ${succeeded} of ${plural(progress.total, "device")} updated${progress.failed > 0 ? `, ${progress.failed} failed` : ""}.`
+                    : "Rotation finished."
+                  : `Rotation failed${run.error ? `: ${run.error}` : ""}.`
+              }
+            />
+          ) : (
+            <Box color="text-status-inactive">Loading the rotation</Box>
+          )}
+          {done && progress && progress.failed > 0 ? (
+            <Alert type="warning" header={`${plural(progress.failed, "device")} not updated`}>
+              They keep an earlier generation, which stays usable for healing. Each has a failure
+              record with its cause and handling step; keyheal heals them when they reconnect.{" "}
+              <Link href={failuresHref()}>View failed tasks</Link>
+            </Alert>
+          ) : null}
+          {done && run?.status === "FAILED" && run.cause ? (
+            <Box variant="small" color="text-body-secondary">
+              {run.cause}
+            </Box>
+          ) : null}
+        </SpaceBetween>
+      </Container>
+    </section>
   );
 }

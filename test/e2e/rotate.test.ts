@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KeyView } from "../../lib/api/views.ts";
+import { generateKeyPair } from "../../lib/keys/index.ts";
+import {
+  type ConsoleBrowser,
+  type ConsoleEnv,
+  choose,
+  consoleUrl,
+  type List,
+  openBrowser,
+  row,
+  startConsoleEnv,
+} from "./harness.ts";
+
+const platform = generateKeyPair({ comment: "platform-gen1" });
+let env: ConsoleEnv;
+let browser: ConsoleBrowser;
+
+beforeAll(async () => {
+  env = await startConsoleEnv(3, { probeInterval: "0" });
+  browser = await openBrowser("rotate");
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await env?.stop();
+});
+
+describe("signing in to the console", () => {
+  it("asks for the token, refuses a wrong one, and returns to sign-in when the API refuses it", async () => {
+    const { page } = browser;
+    await page.goto(`${env.runtime.url}/console/`);
+    await page.getByRole("heading", { name: "Sign in to keyheal" }).waitFor();
+    await page.getByLabel("API token").fill(`${env.runtime.token}x`);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("The runtime refused this token").first().waitFor();
+    await browser.screenshot("sign-in-refused");
+
+    await page.getByLabel("API token").fill(env.runtime.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: /^Devices/ }).waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: /^Devices/ }).waitFor();
+
+    // No key yet: the keys page says so and offers to make one.
+    await page.getByRole("link", { name: "Platform keys", exact: true }).click();
+    await expect.poll(() => page.getByText("No platform key yet").count()).toBe(1);
+    expect(await page.getByRole("button", { name: "Create the first key" }).count()).toBe(1);
+
+    // A token the runtime no longer accepts sends the tab back to sign-in.
+    await page.evaluate("sessionStorage.setItem('keyheal.apiToken', 'revoked')");
+    await page.reload();
+    await page.getByRole("heading", { name: "Sign in to keyheal" }).waitFor();
+    expect(await page.getByText("Signed out").count()).toBe(1);
+    expect(await page.evaluate("sessionStorage.getItem('keyheal.apiToken')")).toBeNull();
+  });
+});
+
+describe("rotating the platform key from the console", () => {
+  it("rotates to an ECDSA generation and shows the fan-out to its end, a device that is down included", async () => {
+    const { page } = browser;
+    const imported = await env.runtime.api<KeyView>("POST", "/keys/import", {
+      privateKey: platform.privateKey,
+    });
+    expect(imported.status).toBe(201);
+    for (const d of env.fleet.devices) await d.resetHome(`${platform.authorizedKey}\n`);
+    const down = env.device(2);
+    await down.stop();
+
+    await page.goto(consoleUrl(env.runtime));
+    await page.getByRole("link", { name: "Platform keys", exact: true }).click();
+    await expect
+      .poll(() => row(page, "Platform key generations", "Generation 1").textContent())
+      .toContain("Current");
+    await choose(page, "Key type", /^ECDSA/);
+    await page.getByRole("button", { name: "Rotate key" }).click();
+    const confirm = page.getByRole("dialog", { name: "Rotate the platform key?" });
+    await expect.poll(() => confirm.textContent()).toContain("generation 2 (ECDSA)");
+    await confirm.getByRole("button", { name: "Rotate", exact: true }).click();
+
+    const rotation = page.getByRole("region", { name: "Key rotation" });
+    await rotation.getByRole("progressbar", { name: "Rotation progress" }).waitFor();
+    await expect
+      .poll(() => rotation.textContent(), { timeout: 45_000 })
+      .toContain("Rotation finished: 2 of 3 devices updated, 1 failed.");
+    await browser.screenshot("rotation-finished");
+    expect(await rotation.textContent()).toContain("1 device not updated");
+
+    // The new generation is listed as current, the old one as previous.
+    await expect
+      .poll(() => row(page, "Platform key generations", "Generation 2").textContent())
+      .toContain("Current");
+    expect(await row(page, "Platform key generations", "Generation 2").textContent()).toMatch(
+      /ecdsa/i,
+    );
+    expect(await row(page, "Platform key generations", "Generation 1").textContent()).toContain(
+      "Previous",
+    );
+
+    const keys = (await env.runtime.api<List<KeyView>>("GET", "/keys")).body.items;
+    expect(keys.map((k) => [k.generation, k.status])).toEqual([
+      [2, "CURRENT"],
+      [1, "PREVIOUS"],
+    ]);
+    expect(keys[0]?.algorithm).toMatch(/ecdsa/);
+    for (const i of [0, 1]) {
+      expect(await env.getDevice(env.device(i).id)).toMatchObject({
+        status: "KEY_BASED",
+        keyGeneration: 2,
+      });
+      expect((await env.device(i).readAuthorizedKeys()).toString()).toBe(`${keys[0]?.publicKey}\n`);
+    }
+    expect(await env.getDevice(down.id)).toMatchObject({
+      status: "UNREACHABLE",
+      lastFailureCause: "CONNECTION_REFUSED",
+    });
+
+    // The run behind it, with the fan-out counted.
+    await page.getByRole("link", { name: "View the rotation run" }).click();
+    await expect
+      .poll(() => page.getByLabel("Run summary").textContent())
+      .toContain("Rotate platform key");
+    await expect
+      .poll(() =>
+        page
+          .getByRole("progressbar", { name: "Fan-out progress" })
+          .locator("xpath=..")
+          .textContent(),
+      )
+      .toBeTruthy();
+    expect(await page.getByText("3 of 3 devices done · 1 failed").count()).toBe(1);
+    await browser.screenshot("rotation-run");
+  });
+});
