@@ -56,6 +56,37 @@ describe("signing in to the console", () => {
   });
 });
 
+describe("live refresh", () => {
+  it("polls the API while the tab is visible and stops while it is hidden", async () => {
+    const { page } = browser;
+    await page.goto(consoleUrl(env.runtime));
+    await page.getByRole("heading", { name: /^Devices/ }).waitFor();
+    const calls: string[] = [];
+    const count = (request: { url(): string }) => {
+      if (new URL(request.url()).pathname === "/devices") calls.push(request.url());
+    };
+    page.on("request", count);
+    try {
+      await expect.poll(() => calls.length, { timeout: 10_000 }).toBeGreaterThan(0);
+      await page.evaluate(`
+        Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+        document.dispatchEvent(new Event("visibilitychange"));
+      `);
+      const hiddenAt = calls.length;
+      // Longer than the devices page's refresh interval (3 s): no call may start while hidden.
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      expect(calls.length).toBe(hiddenAt);
+      await page.evaluate(`
+        Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+        document.dispatchEvent(new Event("visibilitychange"));
+      `);
+      await expect.poll(() => calls.length, { timeout: 2_000 }).toBeGreaterThan(hiddenAt);
+    } finally {
+      page.off("request", count);
+    }
+  });
+});
+
 describe("rotating the platform key from the console", () => {
   it("rotates to an ECDSA generation and shows the fan-out to its end, a device that is down included", async () => {
     const { page } = browser;

@@ -22,6 +22,57 @@ const REFRESH_MS = 1500;
 
 type NumberedStep = RunStep & { index: number };
 
+interface TaskFailure {
+  cause?: string;
+  operation?: string;
+  stage?: string;
+  message?: string;
+}
+
+/**
+ * A failed Task's cause is the error keyheal threw, as JSON (`{ cause, operation, stage,
+ * message }`); other states carry plain text.
+ */
+function parseCause(text: string | null | undefined): TaskFailure | string | undefined {
+  if (!text) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === "object" && "message" in value) return value as TaskFailure;
+  } catch {
+    // Plain text.
+  }
+  return text;
+}
+
+function StepOutcome({ step }: { step: RunStep }) {
+  if (!step.error && !step.caughtBy) return <>{step.status === "SUCCEEDED" ? "OK" : "—"}</>;
+  const detail = parseCause(step.cause);
+  const structured = typeof detail === "object" ? detail : undefined;
+  return (
+    <SpaceBetween size="xxxs">
+      {structured?.cause ? (
+        <Box fontWeight="bold">{causeLabel(structured.cause)}</Box>
+      ) : step.error ? (
+        <Box fontWeight="bold">{causeLabel(step.error)}</Box>
+      ) : null}
+      {structured?.message ? <Box variant="small">{structured.message}</Box> : null}
+      {typeof detail === "string" ? <Box variant="small">{detail}</Box> : null}
+      <Box variant="small" color="text-body-secondary">
+        {[
+          step.error && (structured?.cause || causeLabel(step.error) !== step.error)
+            ? step.error
+            : null,
+          structured?.cause ?? null,
+          structured?.stage ? `at ${structured.stage}` : null,
+          step.caughtBy ? `caught, continued at ${step.caughtBy}` : null,
+        ]
+          .filter(Boolean)
+          .join(" · ")}
+      </Box>
+    </SpaceBetween>
+  );
+}
+
 const stepColumns: TableProps.ColumnDefinition<NumberedStep>[] = [
   { id: "index", header: "#", cell: (s) => s.index, width: 60 },
   {
@@ -51,28 +102,8 @@ const stepColumns: TableProps.ColumnDefinition<NumberedStep>[] = [
   {
     id: "outcome",
     header: "Outcome",
-    width: 380,
-    cell: (s) =>
-      s.error || s.caughtBy ? (
-        <SpaceBetween size="xxxs">
-          {s.error ? <Box fontWeight="bold">{causeLabel(s.error)}</Box> : null}
-          {s.error && causeLabel(s.error) !== s.error ? (
-            <Box variant="small" color="text-body-secondary">
-              {s.error}
-            </Box>
-          ) : null}
-          {s.cause ? <Box variant="small">{s.cause}</Box> : null}
-          {s.caughtBy ? (
-            <Box variant="small" color="text-body-secondary">
-              Caught, continued at {s.caughtBy}
-            </Box>
-          ) : null}
-        </SpaceBetween>
-      ) : s.status === "SUCCEEDED" ? (
-        "OK"
-      ) : (
-        "—"
-      ),
+    width: 420,
+    cell: (s) => <StepOutcome step={s} />,
   },
 ];
 
