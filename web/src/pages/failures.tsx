@@ -34,24 +34,24 @@ const TIME_RANGES: SelectProps.Option[] = [
 ];
 
 const columns: TableProps.ColumnDefinition<Failure>[] = [
-  { id: "time", header: "Time", width: 180, cell: (f) => <Time iso={f.occurredAt} /> },
+  { id: "time", header: "Time", width: 165, cell: (f) => <Time iso={f.occurredAt} /> },
   {
     id: "device",
     header: "Device",
-    width: 130,
+    width: 110,
     isRowHeader: true,
     cell: (f) => <Box fontWeight="bold">{f.deviceId}</Box>,
   },
-  { id: "cause", header: "Cause", width: 200, cell: (f) => <Cause cause={f.cause} /> },
+  { id: "cause", header: "Cause", width: 180, cell: (f) => <Cause cause={f.cause} /> },
   {
     id: "hint",
     header: "Handling step",
-    width: 420,
     cell: (f) => (
       <SpaceBetween size="xxxs">
         <Box>{f.hint}</Box>
         <Box variant="small" color="text-body-secondary">
-          {f.message}
+          {/* Messages carry fingerprints and paths without spaces. */}
+          <span style={{ overflowWrap: "anywhere" }}>{f.message}</span>
         </Box>
       </SpaceBetween>
     ),
@@ -59,14 +59,20 @@ const columns: TableProps.ColumnDefinition<Failure>[] = [
   {
     id: "operation",
     header: "Operation",
-    width: 120,
-    cell: (f) => OPERATION_LABELS[f.operation] ?? f.operation,
+    width: 125,
+    cell: (f) => (
+      <div>
+        <div>{OPERATION_LABELS[f.operation] ?? f.operation}</div>
+        <Box variant="small" color="text-body-secondary">
+          Attempt {f.attempt}
+        </Box>
+      </div>
+    ),
   },
-  { id: "attempt", header: "Attempt", width: 100, cell: (f) => f.attempt },
   {
     id: "run",
     header: "Run",
-    width: 130,
+    width: 100,
     cell: (f) => (
       <SpaceBetween size="xxxs">
         {f.runId ? (
@@ -262,7 +268,7 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
           ) : stats.data && stats.data.items.length > 0 ? (
             <ColumnLayout columns={4} variant="text-grid" minColumnWidth={200}>
               {stats.data.items.map((s) => (
-                <SpaceBetween size="xxxs" key={s.cause}>
+                <SpaceBetween size="xs" key={s.cause}>
                   <Box variant="awsui-key-label">{causeLabel(s.cause)}</Box>
                   <Link
                     variant="awsui-value-large"
