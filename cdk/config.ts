@@ -3,7 +3,7 @@
  * by a program that embeds the stack, and validated here once, so a wrong value fails `cdk synth`
  * with the context key that holds it and what to put there.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** The context key every setting lives under: `"keyheal": { "devMode": true, … }` in cdk.json. */
 export const CONTEXT_KEY = "keyheal";

@@ -171,7 +171,7 @@ export class WorkflowFunctions extends Construct {
       const entry = taskEntry(task);
       if (!existsSync(path.join(PROJECT_ROOT, entry))) {
         throw new TaskWiringError(
-          `Task ${task} has no handler: create ${entry} (export const handler = workflowTask("${task}")).`,
+          `Task ${task} has no handler: create ${entry} (export const handler = workflowTask("${task}", taskFunction)).`,
         );
       }
       const fn = new KeyhealFunction(this, task, {

@@ -1,3 +1,4 @@
 import { workflowTask } from "../../lib/lambda/bundle.ts";
+import { acquireLease } from "../../lib/workflows/tasks/lease.ts";
 
-export const handler = workflowTask("AcquireLease");
+export const handler = workflowTask("AcquireLease", acquireLease);

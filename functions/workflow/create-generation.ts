@@ -1,3 +1,4 @@
 import { workflowTask } from "../../lib/lambda/bundle.ts";
+import { createGeneration } from "../../lib/workflows/tasks/rotate.ts";
 
-export const handler = workflowTask("CreateGeneration");
+export const handler = workflowTask("CreateGeneration", createGeneration);

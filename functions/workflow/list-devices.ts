@@ -1,3 +1,4 @@
 import { workflowTask } from "../../lib/lambda/bundle.ts";
+import { listDevices } from "../../lib/workflows/tasks/rotate.ts";
 
-export const handler = workflowTask("ListDevices");
+export const handler = workflowTask("ListDevices", listDevices);

@@ -1,3 +1,4 @@
 import { workflowTask } from "../../lib/lambda/bundle.ts";
+import { resolve } from "../../lib/workflows/tasks/resolve.ts";
 
-export const handler = workflowTask("Resolve");
+export const handler = workflowTask("Resolve", resolve);

@@ -1,3 +1,4 @@
 import { workflowTask } from "../../lib/lambda/bundle.ts";
+import { verify } from "../../lib/workflows/tasks/verify.ts";
 
-export const handler = workflowTask("Verify");
+export const handler = workflowTask("Verify", verify);

@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { issuesOf } from "../validation/issues.ts";
 import { InvalidInventoryError } from "./errors.ts";
 import { DeviceRegistrationSchema, uniqueDevices } from "./schemas.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DeviceIdSchema, InstanceIdSchema } from "../events/schemas.ts";
 import type { DeviceRegistration } from "./types.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DETAIL_TYPES, EC2_EVENT_SOURCE, KEYHEAL_EVENT_SOURCE } from "./detail-types.ts";
 
 /** ISO 8601 date-time with `Z` or an offset, as EventBridge writes `time`. */

@@ -1,5 +1,5 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
-import ssh2 from "ssh2";
+import keyParser from "ssh2/lib/protocol/keyParser.js";
 import { type Armor, formatArmor } from "./armor.ts";
 import { classifySsh2Failure, type DecodeContext } from "./classify-failure.ts";
 import { MissingPassphraseError, UnparseableKeyError, UnsupportedKeyTypeError } from "./errors.ts";
@@ -50,7 +50,7 @@ export function importOpenSshKey(
     if (passphrase === undefined) throw new MissingPassphraseError(context.format);
   }
 
-  const parsed = ssh2.utils.parseKey(
+  const parsed = keyParser.parseKey(
     formatArmor(OPENSSH_LABEL, armor.body, { lineWidth: 70 }),
     passphrase,
   );

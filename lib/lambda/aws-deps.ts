@@ -1,16 +1,18 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { EC2Client } from "@aws-sdk/client-ec2";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { Ec2Inventory } from "../cloud/ec2-inventory.ts";
+import type { CloudInventory } from "../cloud/types.ts";
 import { createDynamoStores } from "../store/index.ts";
 import { SecretsManagerSecretStore } from "../store/secrets-manager-store.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
 import type { ParsedTaskEnvironment } from "./env.ts";
 import { logger, metrics } from "./powertools.ts";
 
-/** The AWS adapters behind the ports, built once per Lambda container from its environment. */
-export function buildAwsDeps(env: ParsedTaskEnvironment): WorkflowDeps {
+/**
+ * The AWS adapters behind the ports, built once per Lambda container from its environment.
+ * `cloud` (EC2) only for the functions that check instances.
+ */
+export function buildAwsDeps(env: ParsedTaskEnvironment, cloud?: CloudInventory): WorkflowDeps {
   const dynamo = new DynamoDBClient(
     env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {},
   );
@@ -36,7 +38,7 @@ export function buildAwsDeps(env: ParsedTaskEnvironment): WorkflowDeps {
   return {
     ...stores,
     secrets,
-    cloud: new Ec2Inventory({ client: new EC2Client({}) }),
+    cloud,
     sshSource: { securityGroupId: env.SSH_SOURCE_SECURITY_GROUP_ID, cidr: env.SSH_SOURCE_CIDR },
     sshTimeouts: {
       connectMs: env.SSH_CONNECT_TIMEOUT_MS,

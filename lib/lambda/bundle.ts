@@ -1,9 +1,10 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
+import type { CloudInventory } from "../cloud/types.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
 import { toTaskError } from "../workflows/task-errors.ts";
-import { TASKS, type TaskName } from "../workflows/tasks/index.ts";
+import type { TASKS, TaskName } from "../workflows/tasks/index.ts";
 import { buildAwsDeps } from "./aws-deps.ts";
 import { readTaskEnvironment } from "./env.ts";
 import { logger, publishMetrics } from "./powertools.ts";
@@ -13,22 +14,35 @@ export interface TaskContext extends Context {
   deps?: WorkflowDeps;
 }
 
+export interface WorkflowTaskOptions {
+  /**
+   * The EC2 checks, for the one task that diagnoses instances. Passed in by that function's
+   * entry point so no other function's bundle carries the EC2 client.
+   */
+  cloud?: () => CloudInventory;
+}
+
 /**
  * The one middy bundle every workflow function uses: Powertools logging and metrics, the
  * environment validated once into dependencies, and errors mapped to the Task error names the
- * state machines Retry and Catch on.
+ * state machines Retry and Catch on. The task function is passed in, not looked up, so a
+ * function's bundle holds its own task and not every other (nor their SSH client).
  */
-export function workflowTask<K extends TaskName>(name: K) {
+export function workflowTask<K extends TaskName>(
+  name: K,
+  taskFunction: (typeof TASKS)[K],
+  options: WorkflowTaskOptions = {},
+) {
   let built: WorkflowDeps | undefined;
   // The state machine shapes each Task's input (Parameters); the task's own types describe it.
-  const task = TASKS[name] as (deps: WorkflowDeps, input: never) => Promise<unknown>;
+  const task = taskFunction as (deps: WorkflowDeps, input: never) => Promise<unknown>;
   return middy<unknown, unknown, Error, TaskContext>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics)
     .use({
       before: (request) => {
         if (!request.context.deps) {
-          built ??= buildAwsDeps(readTaskEnvironment());
+          built ??= buildAwsDeps(readTaskEnvironment(), options.cloud?.());
           request.context.deps = built;
         }
         // Every log line of a task names its device and run; fingerprints only, never keys.

@@ -5,7 +5,7 @@ import { workflowTask } from "../lambda/bundle.ts";
 import type { RunRecord, RunStep, RunStore } from "../store/runs.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
 import { ProgressTracker } from "../workflows/progress.ts";
-import type { TaskName } from "../workflows/tasks/index.ts";
+import { TASKS, type TaskName } from "../workflows/tasks/index.ts";
 
 export const WORKFLOWS = ["reconnect", "resolve", "rotate"] as const;
 export type WorkflowName = (typeof WORKFLOWS)[number];
@@ -114,7 +114,7 @@ export class LocalWorkflowRunner {
       for (const [stateName, task] of Object.entries(taskStates(definition.States))) {
         let lambda = lambdas.get(task);
         if (!lambda) {
-          lambda = workflowTask(task);
+          lambda = workflowTask(task, TASKS[task]);
           lambdas.set(task, lambda);
         }
         const bound = lambda;

@@ -2,8 +2,10 @@
  * The deployed shape of keyheal, from one real synthesis (every function bundled by esbuild) of
  * the default configuration with a built console.
  */
+
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Match } from "aws-cdk-lib/assertions";
@@ -213,6 +215,22 @@ describe("functions", () => {
     );
     expect(load.stderr).toBe("");
     expect(load.status).toBe(0);
+    // What a bundle leaves out must be what Lambda has: Node's own modules and, when the SDK is
+    // the runtime's, the SDK.
+    for (const file of bundles) {
+      const required = new Set(
+        [...readFileSync(file, "utf8").matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] ?? ""),
+      );
+      const outside = [...required].filter(
+        (name) =>
+          !isBuiltin(name) &&
+          // ssh2's optional native helpers, each loaded inside a try/catch with a JS fallback.
+          name !== "cpu-features" &&
+          name !== "./crypto/build/Release/sshcrypto.node" &&
+          !(DEPLOYED_SDK === "runtime" && /^@(aws-sdk|smithy)\//.test(name)),
+      );
+      expect(outside, file).toEqual([]);
+    }
   });
 });
 

@@ -216,11 +216,12 @@ describe("bundling", () => {
     expect(String(cdk.format)).toBe(bench.format);
   });
 
-  it("bundles the pinned SDK, and leaves it to the runtime only when asked", () => {
+  it("leaves the SDK to the Lambda runtime (the 500 kB goal), and bundles it only when asked", () => {
     expect(bundleSettings("runtime").external).toContain("@aws-sdk/*");
     expect(bundleSettings("bundled").external).not.toContain("@aws-sdk/*");
     expect(nodejsBundling(bundleSettings("bundled")).bundleAwsSDK).toBe(true);
-    expect(DEPLOYED_SDK).toBe("bundled");
-    expect(bundleSettings().external).toEqual(["cpu-features"]);
+    expect(nodejsBundling(bundleSettings("runtime")).bundleAwsSDK).toBe(false);
+    expect(DEPLOYED_SDK).toBe("runtime");
+    expect(bundleSettings().external).toEqual(["cpu-features", "@aws-sdk/*", "@smithy/*"]);
   });
 });

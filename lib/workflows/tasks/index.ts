@@ -5,11 +5,12 @@
  */
 import { detect } from "./detect.ts";
 import { diagnose } from "./diagnose.ts";
+import { forgetSecrets } from "./forget-secrets.ts";
 import { acquireLease, releaseLease } from "./lease.ts";
 import { markFailed, markHealthy } from "./mark-status.ts";
 import { recordFailure } from "./record-failure.ts";
 import { replace } from "./replace.ts";
-import { forgetSecrets, resolve } from "./resolve.ts";
+import { resolve } from "./resolve.ts";
 import { createGeneration, listDevices, retireGenerations } from "./rotate.ts";
 import { verify, verifyResolved } from "./verify.ts";
 
