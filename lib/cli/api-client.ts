@@ -97,6 +97,45 @@ export class ApiClient {
     return this.#target.baseUrl;
   }
 
+  /** How calls are authorized: a local runtime's token, or SigV4 to a deployed API. */
+  get target(): ApiTarget {
+    return this.#target;
+  }
+
+  /**
+   * One call passed through as it is: `pathAndQuery` after the base URL, a raw body, the answer
+   * unread. Authorized like every other call (token or SigV4); for the console proxy.
+   */
+  async forward(
+    method: string,
+    pathAndQuery: string,
+    options: { body?: string | undefined; contentType?: string | undefined; accept?: string } = {},
+  ): Promise<Response> {
+    const url = new URL(this.#target.baseUrl + pathAndQuery);
+    let headers: Record<string, string> = { accept: options.accept ?? "application/json" };
+    if (options.body !== undefined) {
+      headers["content-type"] = options.contentType ?? "application/json";
+    }
+    const target = this.#target;
+    if (isSigV4Target(target)) {
+      this.#signer ??= createSigner(target.sigv4.region, target.baseUrl);
+      headers = await (await this.#signer)({ method, url, headers, body: options.body });
+    } else {
+      headers.authorization = `Bearer ${target.token}`;
+    }
+    try {
+      return await this.#fetch(url, {
+        method,
+        headers,
+        ...(options.body === undefined ? {} : { body: options.body }),
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      throw this.#unreachable(error);
+    }
+  }
+
   listDevices(filter: { status?: string | undefined }, window: ListWindow = {}) {
     return this.#list("/devices", { status: filter.status }, window, device);
   }

@@ -16,6 +16,7 @@ import {
   optionsOf,
   SIGV4_OPTION,
 } from "./command.ts";
+import { consoleCommands } from "./console.ts";
 import { devicesCommands } from "./devices.ts";
 import { CliError, EXIT, UsageError } from "./errors.ts";
 import { eventsCommands } from "./events.ts";
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...failuresCommands,
   ...runsCommands,
   ...jobsCommands,
+  ...consoleCommands,
 ];
 
 const EXIT_CODES_HELP =

@@ -1,0 +1,212 @@
+/**
+ * `keyheal console`: opens the ops console. A local runtime serves it itself: the command prints
+ * its address with the token. A deployed API authorizes every call with IAM, which a browser
+ * cannot sign: the command then runs a proxy on 127.0.0.1 that serves the console and signs each
+ * call with the operator's AWS credentials (SigV4, the standard chain), behind a token of its own
+ * so no other local user's browser can borrow them.
+ *
+ * @module
+ */
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ApiClient } from "./api-client.ts";
+import { stringOption } from "./args.ts";
+import { type CommandSpec, NO_POSITIONALS } from "./command.ts";
+import { isSigV4Target } from "./config.ts";
+import { EXIT, UsageError } from "./errors.ts";
+import { renderJson } from "./output.ts";
+
+/** Private keys are a few KB; a 1,000-device registration well under this (as the runtime). */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** Answer headers worth passing back to the browser. */
+const PASSED_HEADERS = [
+  "content-type",
+  "cache-control",
+  "content-security-policy",
+  "x-content-type-options",
+  "x-frame-options",
+  "referrer-policy",
+  "allow",
+  "location",
+];
+
+export interface ConsoleProxy {
+  url: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header ?? "");
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function json(res: ServerResponse, status: number, body: object): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * Serves the console of `client`'s deployed API on 127.0.0.1: console files without a token
+ * (static, as the local runtime serves them), every API call only with the proxy's token, signed
+ * on its way out. Bodies are passed through unread and never logged.
+ */
+export async function startConsoleProxy(client: ApiClient, port = 0): Promise<ConsoleProxy> {
+  const token = randomBytes(24).toString("base64url");
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const method = req.method ?? "GET";
+    try {
+      if (
+        (method === "GET" || method === "HEAD") &&
+        (url.pathname === "/" || url.pathname === "/console")
+      ) {
+        res.writeHead(302, { location: "/console/" }).end();
+        return;
+      }
+      const isConsoleFile =
+        url.pathname.startsWith("/console/") && (method === "GET" || method === "HEAD");
+      if (!isConsoleFile && !tokenMatches(req.headers.authorization, token)) {
+        json(res, 401, {
+          error: "Unauthorized",
+          message:
+            "Missing or wrong bearer token: open the console with the address keyheal console printed.",
+        });
+        return;
+      }
+      let body: string | undefined;
+      if (method !== "GET" && method !== "HEAD") {
+        body = await readBody(req);
+        if (body === undefined) {
+          json(res, 413, {
+            error: "PayloadTooLarge",
+            message: `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
+          });
+          return;
+        }
+      }
+      const upstream = await client.forward(method, url.pathname + url.search, {
+        body: body === "" ? undefined : body,
+        contentType: req.headers["content-type"],
+        accept: isConsoleFile ? "*/*" : "application/json",
+      });
+      const headers: Record<string, string> = {};
+      for (const name of PASSED_HEADERS) {
+        const value = upstream.headers.get(name);
+        if (value !== null) headers[name] = value;
+      }
+      const payload = Buffer.from(await upstream.arrayBuffer());
+      res.writeHead(upstream.status, { ...headers, "content-length": payload.length });
+      res.end(method === "HEAD" ? undefined : payload);
+    } catch (error) {
+      json(res, 502, {
+        error: "BadGateway",
+        message: error instanceof Error ? error.message : "The deployed API could not be reached.",
+      });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The first SIGINT or SIGTERM. */
+function stopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+export const consoleCommands: CommandSpec[] = [
+  {
+    words: ["console"],
+    usage: "console [--port P]",
+    summary:
+      "Open the ops console: the local runtime's address, or a signing proxy to a deployed API.",
+    details: [
+      "With a local runtime, prints the console's address with the runtime's token and exits.",
+      "With a deployed API (KEYHEAL_API, calls signed with SigV4), serves the console on",
+      "127.0.0.1 and signs every call with your AWS credentials, until Ctrl-C.",
+    ].join("\n"),
+    options: {
+      port: {
+        type: "string",
+        value: "P",
+        description: "Proxy port on 127.0.0.1 (default: any free port)",
+      },
+    },
+    positionals: NO_POSITIONALS,
+    api: true,
+    json: true,
+    async run(context) {
+      const portText = stringOption(context.args, "port");
+      const port = portText === undefined ? 0 : Number(portText);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+        throw new UsageError(
+          `--port must be a port number from 0 to 65535 (got ${JSON.stringify(portText)})`,
+        );
+      }
+      const client = await context.client();
+      const target = client.target;
+      if (!isSigV4Target(target)) {
+        const url = `${target.baseUrl}/console/#token=${target.token}`;
+        context.print(context.json ? renderJson({ url, proxied: false }) : `${url}\n`);
+        return EXIT.OK;
+      }
+      const proxy = await startConsoleProxy(client, port);
+      const url = `${proxy.url}/console/#token=${proxy.token}`;
+      context.print(
+        context.json
+          ? renderJson({ url, proxied: true, api: target.baseUrl })
+          : [
+              `keyheal console: signing proxy for ${target.baseUrl} (region ${target.sigv4.region})`,
+              `  open ${url}`,
+              "Stop with Ctrl-C.",
+              "",
+            ].join("\n"),
+      );
+      const signal = await stopSignal();
+      context.io.stderr.write(`keyheal console: ${signal}, stopping\n`);
+      await proxy.close();
+      return EXIT.OK;
+    },
+  },
+];
