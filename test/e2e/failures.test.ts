@@ -9,6 +9,7 @@ import {
   consoleUrl,
   type List,
   openBrowser,
+  openPage,
   row,
   startConsoleEnv,
 } from "./harness.ts";
@@ -72,7 +73,7 @@ describe("failed tasks in the console", () => {
     const dev0 = env.device(0);
     const dev1 = env.device(1);
     await page.goto(consoleUrl(env.runtime));
-    await page.getByRole("link", { name: "Failed tasks", exact: true }).click();
+    await openPage(page, "Failed tasks");
 
     // Counts by cause, with their handling steps.
     await expect
@@ -128,7 +129,7 @@ describe("failed tasks in the console", () => {
     expect(marked.body.retriedByRunId).toBe(newRunId);
 
     // Delete one: the AUTH_REJECTED record of dev-1.
-    await page.getByRole("link", { name: "Failed tasks", exact: true }).click();
+    await openPage(page, "Failed tasks");
     await row(page, "Failed tasks", dev1.id)
       .getByRole("checkbox", { name: new RegExp(`^Select failure of ${dev1.id} `) })
       .check();

@@ -169,3 +169,14 @@ export async function choose(page: Page, label: string, option: string | RegExp)
   await page.getByRole("button", { name: label }).click();
   await page.getByRole("option", { name: option }).click();
 }
+
+/**
+ * Follows a side-navigation link, opening the navigation first when the layout collapsed it
+ * (Cloudscape closes it whenever the window seems too narrow, as during a full-page capture).
+ */
+export async function openPage(page: Page, name: string): Promise<void> {
+  const link = page.getByRole("link", { name, exact: true });
+  if (!(await link.isVisible()))
+    await page.getByRole("button", { name: "Open navigation" }).click();
+  await link.click();
+}

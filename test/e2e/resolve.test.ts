@@ -12,6 +12,7 @@ import {
   choose,
   consoleUrl,
   openBrowser,
+  openPage,
   row,
   startConsoleEnv,
 } from "./harness.ts";
@@ -121,7 +122,7 @@ describe("resolving key conflicts from the console", () => {
       const publicKey = (await readFile(join(dir, "id_ed25519.pub"), "utf8")).trim();
       await dev.writeAuthorizedKeys(`${publicKey}\n`);
 
-      await page.getByRole("link", { name: "Devices", exact: true }).click();
+      await openPage(page, "Devices");
       await page.getByRole("checkbox", { name: `Select device ${dev.id}` }).check();
       await page.getByRole("button", { name: "Resolve key conflict" }).click();
       const dialog = page.getByRole("dialog", { name: "Resolve key conflict" });

@@ -8,6 +8,7 @@ import {
   consoleUrl,
   type List,
   openBrowser,
+  openPage,
   row,
   startConsoleEnv,
 } from "./harness.ts";
@@ -43,7 +44,7 @@ describe("signing in to the console", () => {
     await page.getByRole("heading", { name: /^Devices/ }).waitFor();
 
     // No key yet: the keys page says so and offers to make one.
-    await page.getByRole("link", { name: "Platform keys", exact: true }).click();
+    await openPage(page, "Platform keys");
     await expect.poll(() => page.getByText("No platform key yet").count()).toBe(1);
     expect(await page.getByRole("button", { name: "Create the first key" }).count()).toBe(1);
 
@@ -99,7 +100,7 @@ describe("rotating the platform key from the console", () => {
     await down.stop();
 
     await page.goto(consoleUrl(env.runtime));
-    await page.getByRole("link", { name: "Platform keys", exact: true }).click();
+    await openPage(page, "Platform keys");
     await expect
       .poll(() => row(page, "Platform key generations", "Generation 1").textContent())
       .toContain("Current");
@@ -161,5 +162,31 @@ describe("rotating the platform key from the console", () => {
       .toBeTruthy();
     expect(await page.getByText("3 of 3 devices done · 1 failed").count()).toBe(1);
     await browser.screenshot("rotation-run");
+  });
+});
+
+describe("error states", () => {
+  it("shows the API's own message, a missing run, and a runtime that stopped answering", async () => {
+    const { page } = browser;
+    await page.goto(consoleUrl(env.runtime));
+    await openPage(page, "Failed tasks");
+    // A device id the API refuses: its 400 message is shown as it is.
+    await page.getByRole("combobox", { name: "Filter by device" }).fill("no such device");
+    await page.getByRole("combobox", { name: "Filter by device" }).press("Enter");
+    await page.getByText("Could not load failed tasks").waitFor();
+    await page.getByText(/^Invalid request: deviceId: /).waitFor();
+    expect(await page.getByText("No failed tasks match the filters").count()).toBe(0);
+    await browser.screenshot("error-bad-filter");
+
+    await page.goto(`${env.runtime.url}/console/#/runs/no-such-run`);
+    await page.getByRole("heading", { name: "Run not found" }).waitFor();
+
+    await openPage(page, "Devices");
+    await page.getByRole("heading", { name: /^Devices/ }).waitFor();
+    await env.runtime.stop();
+    await expect
+      .poll(() => page.getByText("The keyheal API is not answering").count(), { timeout: 10_000 })
+      .toBe(1);
+    await browser.screenshot("error-runtime-down");
   });
 });

@@ -8,7 +8,7 @@ import Select, { type SelectProps } from "@cloudscape-design/components/select";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table, { type TableProps } from "@cloudscape-design/components/table";
 import TextFilter from "@cloudscape-design/components/text-filter";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { api, query } from "../api/client.ts";
 import { AUTH_STATUSES, type AuthStatus, type Device, type Page } from "../api/types.ts";
 import { AuthStatusIndicator, Mono, Time } from "../components/display.tsx";
@@ -136,13 +136,19 @@ export function DevicesPage() {
         "GET",
         `/devices${query({ status, limit: PAGE_SIZE, cursor: pages.cursor })}`,
       );
-      pages.learnNext(page.nextCursor);
       return page;
     },
     `${status ?? ""}|${pages.cursor ?? ""}`,
     REFRESH_MS,
   );
   const counts = usePoll(countByStatus, "counts", REFRESH_MS * 3);
+
+  // Only the current inputs' answer says where the next page starts.
+  const nextCursor = list.data?.nextCursor;
+  const { learnNext } = pages;
+  useEffect(() => {
+    if (nextCursor !== undefined) learnNext(nextCursor);
+  }, [nextCursor, learnNext]);
 
   const items = list.data?.items ?? [];
   const needle = search.trim().toLowerCase();
@@ -293,7 +299,13 @@ export function DevicesPage() {
           />
         }
         empty={
-          needle ? (
+          list.error && !list.data ? (
+            <EmptyState
+              title="Devices could not be loaded"
+              subtitle="The message above says why."
+              action={<Button onClick={list.refresh}>Try again</Button>}
+            />
+          ) : needle ? (
             <EmptyState
               title="No matching devices on this page"
               subtitle={`Nothing here matches “${search}”.`}

@@ -128,7 +128,6 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
         "GET",
         `/failures${query({ ...filter, limit: PAGE_SIZE, cursor: pages.cursor })}`,
       );
-      pages.learnNext(page.nextCursor);
       return page;
     },
     `${filterKey}|${pages.cursor ?? ""}`,
@@ -148,6 +147,13 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
     "devices",
     REFRESH_MS * 6,
   );
+
+  // Only the current inputs' answer says where the next page starts.
+  const nextCursor = list.data?.nextCursor;
+  const { learnNext } = pages;
+  useEffect(() => {
+    if (nextCursor !== undefined) learnNext(nextCursor);
+  }, [nextCursor, learnNext]);
 
   const items = list.data?.items ?? [];
   const selected = items.filter((f) => selectedIds.has(f.id));
@@ -265,6 +271,8 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
         >
           {stats.loading ? (
             <Box color="text-status-inactive">Loading counts</Box>
+          ) : stats.error && !stats.data ? (
+            <Box color="text-status-inactive">Counts are unavailable.</Box>
           ) : stats.data && stats.data.items.length > 0 ? (
             <ColumnLayout columns={4} variant="text-grid" minColumnWidth={200}>
               {stats.data.items.map((s) => (
@@ -434,7 +442,13 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
             />
           }
           empty={
-            filtered ? (
+            list.error && !list.data ? (
+              <EmptyState
+                title="Failed tasks could not be loaded"
+                subtitle="The message above says why."
+                action={<Button onClick={list.refresh}>Try again</Button>}
+              />
+            ) : filtered ? (
               <EmptyState
                 title="No failed tasks match the filters"
                 subtitle={`Nothing for ${describeFilter(filter)}.`}

@@ -175,11 +175,19 @@ export function KeysPage() {
             </Header>
           }
           empty={
-            <EmptyState
-              title="No platform key yet"
-              subtitle="Create the first generation here, or import your own key with keyheal keys import."
-              action={<Button onClick={() => setConfirming(true)}>Create the first key</Button>}
-            />
+            list.error && !list.data ? (
+              <EmptyState
+                title="Key generations could not be loaded"
+                subtitle="The message above says why."
+                action={<Button onClick={list.refresh}>Try again</Button>}
+              />
+            ) : (
+              <EmptyState
+                title="No platform key yet"
+                subtitle="Create the first generation here, or import your own key with keyheal keys import."
+                action={<Button onClick={() => setConfirming(true)}>Create the first key</Button>}
+              />
+            )
           }
         />
         {confirming ? (
