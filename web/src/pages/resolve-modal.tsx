@@ -1,3 +1,4 @@
+import Alert from "@cloudscape-design/components/alert";
 import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
 import Checkbox from "@cloudscape-design/components/checkbox";
@@ -228,6 +229,7 @@ export function ResolveModal({ devices, onClose }: { devices: Device[]; onClose:
     }
   }
 
+  const unpinned = rows.filter((r) => !r.device.hostKeyFingerprint).map((r) => r.device.id);
   const header = started ? "Resolving key conflicts" : "Resolve key conflict";
   const running = started !== null;
 
@@ -353,6 +355,14 @@ export function ResolveModal({ devices, onClose }: { devices: Device[]; onClose:
                   missing admin user, log in as root or a user that may sudo, with that user's
                   password.
                 </Box>
+                {unpinned.length > 0 ? (
+                  <Alert type="warning" header="Host key not pinned">
+                    keyheal sends a password only to a device whose host key it has pinned, and{" "}
+                    {unpinned.join(", ")} {unpinned.length === 1 ? "has" : "have"} none yet. Give
+                    the host-key fingerprint in the inventory, let a key-based check pin it, or use
+                    a custom key.
+                  </Alert>
+                ) : null}
                 {rows.length > 1 ? (
                   <Checkbox
                     checked={oneForAll}
@@ -362,12 +372,12 @@ export function ResolveModal({ devices, onClose }: { devices: Device[]; onClose:
                   </Checkbox>
                 ) : null}
                 {oneForAll && rows.length > 1 ? (
-                  <FormField label="Password for every device">
+                  <FormField label="Password (all devices)">
                     <Input
                       type="password"
                       value={sharedPassword}
                       onChange={({ detail }) => setSharedPassword(detail.value)}
-                      ariaLabel="Password for every device"
+                      ariaLabel="Password (all devices)"
                       autoComplete="off"
                     />
                   </FormField>
