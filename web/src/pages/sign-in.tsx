@@ -86,9 +86,10 @@ export function SignInPage({ expired, onSignedIn }: { expired: boolean; onSigned
                 <SpaceBetween size="l">
                   <Box variant="p">
                     The runtime prints a link that signs you in at once (
-                    <Box variant="code">Console: http://127.0.0.1:PORT/console/#token=…</Box>).
-                    Without it, paste the token from the data directory (default{" "}
-                    <Box variant="code">./.keyheal</Box>):
+                    <Box variant="code">Console: http://127.0.0.1:PORT/console/#token=…</Box>), and{" "}
+                    <Box variant="code">bin/keyheal console</Box> prints it again. Without it, paste
+                    the token from the data directory (default <Box variant="code">./.keyheal</Box>
+                    ):
                   </Box>
                   <CopyToClipboard
                     variant="inline"
