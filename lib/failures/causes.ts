@@ -82,7 +82,21 @@ export type Cause = keyof typeof CAUSES;
 
 export const CAUSE_NAMES = Object.keys(CAUSES) as Cause[];
 
-/** The handling step for a cause, after the failed-task FAQ. */
-export function hintFor(cause: Cause): string {
-  return CAUSES[cause].hint;
+/**
+ * Where an operation changes what a cause asks of the operator: when resolving by hand, a
+ * refused login means the operator's own password or key was wrong, not that the device drifted.
+ */
+const OPERATION_HINTS: Readonly<Partial<Record<string, Partial<Record<Cause, string>>>>> = {
+  RESOLVE: {
+    AUTH_REJECTED:
+      "The device refused the admin password or custom key you gave: check the admin user and its password (or the key and its passphrase), then resolve again.",
+  },
+};
+
+/** The handling step for a cause (of `operation`, when given), after the failed-task FAQ. */
+export function hintFor(cause: Cause, operation?: string): string {
+  return (
+    (operation === undefined ? undefined : OPERATION_HINTS[operation]?.[cause]) ??
+    CAUSES[cause].hint
+  );
 }

@@ -19,6 +19,6 @@ export class OperationFailedError extends Error {
     this.code = code;
     this.stage = stage;
     this.operation = operation;
-    this.hint = hintFor(code);
+    this.hint = hintFor(code, operation);
   }
 }

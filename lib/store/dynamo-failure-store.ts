@@ -84,7 +84,7 @@ export class DynamoFailureStore implements FailureStore {
       operation: failure.operation,
       cause: failure.cause,
       message: failure.message,
-      hint: hintFor(failure.cause),
+      hint: hintFor(failure.cause, failure.operation),
       attempt: failure.attempt,
       keyGeneration: failure.keyGeneration,
       runId: failure.runId,

@@ -113,7 +113,7 @@ export function readCatchOutput(
       operation,
       stage: p.stage,
       message: String(p.message ?? ""),
-      hint: hintFor(p.cause),
+      hint: hintFor(p.cause, operation),
     };
   }
   const cause: Cause = errorName === "States.Timeout" ? "TIMEOUT" : "INTERNAL";

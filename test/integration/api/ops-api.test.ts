@@ -190,6 +190,13 @@ describe("the ops API's operator features", () => {
     });
     expect(job.runs.map((r) => r.status)).toEqual(["SUCCEEDED", "FAILED"]);
     expect(await getDevice(device(1).id)).toMatchObject({ lastFailureCause: "AUTH_REJECTED" });
+    const refused = await runtime.api<List<FailureView>>(
+      "GET",
+      `/failures?deviceId=${device(1).id}&operation=RESOLVE`,
+    );
+    expect(refused.body.items[0]?.hint).toMatch(
+      /refused the admin password or custom key you gave/,
+    );
 
     // Device 2 trusts an operator's key; device 1 another one, protected by a passphrase.
     const custom2 = generateKeyPair({ comment: "operator-2" });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Cause } from "../../../lib/failures/causes.ts";
-import { CAUSE_NAMES, CAUSES } from "../../../lib/failures/causes.ts";
+import { CAUSE_NAMES, CAUSES, hintFor } from "../../../lib/failures/causes.ts";
 import { classify } from "../../../lib/failures/classify.ts";
 import {
   ConcurrentModificationError,
@@ -66,5 +66,13 @@ describe("classify", () => {
       expect(CAUSES[cause].hint.length).toBeGreaterThan(20);
       expect(CAUSES[cause].hint).not.toContain("\n");
     }
+  });
+});
+
+describe("handling steps by operation", () => {
+  it("tells an operator resolving by hand that their own password or key was refused", () => {
+    expect(hintFor("AUTH_REJECTED", "RESOLVE")).toMatch(/password or custom key you gave/);
+    expect(hintFor("AUTH_REJECTED", "DETECT")).toBe(hintFor("AUTH_REJECTED"));
+    expect(hintFor("CONNECTION_REFUSED", "RESOLVE")).toBe(hintFor("CONNECTION_REFUSED"));
   });
 });
