@@ -78,7 +78,9 @@ describe("resolving key conflicts from the console", () => {
       .toContain("0 resolved, 1 failed");
     // The failure shows its cause and handling step, not a raw error.
     await expect.poll(() => progress.textContent()).toContain("Authentication rejected");
-    await expect.poll(() => progress.textContent()).toContain("resolve the conflict by hand");
+    await expect
+      .poll(() => progress.textContent())
+      .toContain("refused the admin password or custom key you gave");
     await browser.screenshot("space-key-wrong-password");
     await progress.getByRole("button", { name: "Close", exact: true }).click();
     expect((await env.getDevice(dev.id))?.status).not.toBe("KEY_BASED");
