@@ -195,9 +195,14 @@ async function main(): Promise<number> {
     console.log(
       "  Try      bin/keyheal devices list · bin/keyheal failures list · bin/keyheal keys rotate --wait",
     );
-    console.log("  The runtime keeps running; Ctrl-C stops it and the demo devices.\n");
     // Interactive use keeps the runtime up; a non-interactive run (CI, pipes) ends here.
-    if (!live || process.env.CI) return 0;
+    if (!live || process.env.CI) {
+      console.log(
+        "  Not on a terminal: the runtime stops now (run it on a terminal to keep it up).\n",
+      );
+      return 0;
+    }
+    console.log("  The runtime keeps running; Ctrl-C stops it and the demo devices.\n");
     await new Promise<void>((resolveStop) => {
       process.once("SIGINT", () => resolveStop());
       process.once("SIGTERM", () => resolveStop());
