@@ -1,9 +1,6 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { BadRequestError, errorResponse } from "../api/errors.ts";
@@ -12,11 +9,10 @@ import type { ApiContext, ApiResponse } from "../api/types.ts";
 import { Ec2Inventory } from "../cloud/ec2-inventory.ts";
 import { IntakeStats } from "../events/intake-stats.ts";
 import { DynamoJobStore } from "../store/dynamo-job-store.ts";
-import { createDynamoStores } from "../store/index.ts";
-import { SecretsManagerSecretStore } from "../store/secrets-manager-store.ts";
 import { managedByTag } from "../workflows/intake.ts";
 import { StepFunctionsStarter } from "../workflows/starters.ts";
 import { StepFunctionsRunReader } from "../workflows/step-functions-runs.ts";
+import { buildAwsStores } from "./aws-deps.ts";
 import { type ParsedApiEnvironment, readApiEnvironment } from "./env.ts";
 import { logger, metrics, publishMetrics } from "./powertools.ts";
 import { WORKFLOW_STATES } from "./workflow-states.ts";
@@ -28,28 +24,7 @@ export interface ApiLambdaContext extends Context {
 
 /** The ops API's domain over AWS: DynamoDB, Secrets Manager, Step Functions, EC2. */
 export function buildAwsApiContext(env: ParsedApiEnvironment): ApiContext {
-  const dynamo = new DynamoDBClient(
-    env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {},
-  );
-  const client = DynamoDBDocumentClient.from(dynamo, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const secrets = new SecretsManagerSecretStore({
-    client: new SecretsManagerClient({}),
-    prefix: env.SECRET_PREFIX,
-    ...(env.SECRETS_KMS_KEY_ID ? { kmsKeyId: env.SECRETS_KMS_KEY_ID } : {}),
-  });
-  const stores = createDynamoStores({
-    client,
-    tables: {
-      devices: env.DEVICES_TABLE,
-      failures: env.FAILURES_TABLE,
-      keys: env.KEYS_TABLE,
-      runs: env.RUNS_TABLE,
-    },
-    secrets,
-    failureTtlDays: env.FAILURE_TTL_DAYS,
-  });
+  const { client, secrets, ...stores } = buildAwsStores(env);
   const sfn = new SFNClient({});
   const arns = {
     reconnect: env.RECONNECT_STATE_MACHINE_ARN,

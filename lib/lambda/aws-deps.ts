@@ -2,17 +2,30 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { CloudInventory } from "../cloud/types.ts";
-import { createDynamoStores } from "../store/index.ts";
+import { createDynamoStores, type DynamoStores } from "../store/index.ts";
 import { SecretsManagerSecretStore } from "../store/secrets-manager-store.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
 import type { ParsedTaskEnvironment } from "./env.ts";
 import { logger, metrics } from "./powertools.ts";
 
-/**
- * The AWS adapters behind the ports, built once per Lambda container from its environment.
- * `cloud` (EC2) only for the functions that check instances.
- */
-export function buildAwsDeps(env: ParsedTaskEnvironment, cloud?: CloudInventory): WorkflowDeps {
+/** What the task and API functions share of their environment: tables and secrets. */
+export type StoreEnvironment = Pick<
+  ParsedTaskEnvironment,
+  | "DEVICES_TABLE"
+  | "FAILURES_TABLE"
+  | "KEYS_TABLE"
+  | "RUNS_TABLE"
+  | "SECRET_PREFIX"
+  | "SECRETS_KMS_KEY_ID"
+  | "FAILURE_TTL_DAYS"
+  | "DYNAMODB_ENDPOINT"
+>;
+
+/** The DynamoDB stores and the Secrets Manager secret store, with the container's clients. */
+export function buildAwsStores(env: StoreEnvironment): DynamoStores & {
+  client: DynamoDBDocumentClient;
+  secrets: SecretsManagerSecretStore;
+} {
   const dynamo = new DynamoDBClient(
     env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {},
   );
@@ -35,8 +48,19 @@ export function buildAwsDeps(env: ParsedTaskEnvironment, cloud?: CloudInventory)
     secrets,
     failureTtlDays: env.FAILURE_TTL_DAYS,
   });
+  return { ...stores, client, secrets };
+}
+
+/**
+ * The AWS adapters behind the ports, built once per Lambda container from its environment.
+ * `cloud` (EC2) only for the functions that check instances.
+ */
+export function buildAwsDeps(env: ParsedTaskEnvironment, cloud?: CloudInventory): WorkflowDeps {
+  const { devices, failures, keys, secrets } = buildAwsStores(env);
   return {
-    ...stores,
+    devices,
+    failures,
+    keys,
     secrets,
     cloud,
     sshSource: { securityGroupId: env.SSH_SOURCE_SECURITY_GROUP_ID, cidr: env.SSH_SOURCE_CIDR },

@@ -39,16 +39,28 @@ export class InvalidEnvironmentError extends Error {
   }
 }
 
-export function parseTaskEnvironment(
+/**
+ * `env` checked against `schema`, once at cold start.
+ *
+ * @throws InvalidEnvironmentError naming every variable that is missing or wrong.
+ */
+export function parseEnvironment<S extends z.ZodType>(
+  schema: S,
   env: Record<string, string | undefined>,
-): ParsedTaskEnvironment {
-  const parsed = taskEnvironmentSchema.safeParse(env);
+): z.output<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new InvalidEnvironmentError(
       parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
     );
   }
   return parsed.data;
+}
+
+export function parseTaskEnvironment(
+  env: Record<string, string | undefined>,
+): ParsedTaskEnvironment {
+  return parseEnvironment(taskEnvironmentSchema, env);
 }
 
 /** `arn:<partition>:states:<region>:<account>:stateMachine:<name>`. */
@@ -85,13 +97,7 @@ export type ParsedIntakeEnvironment = z.output<typeof intakeEnvironmentSchema>;
 export function parseIntakeEnvironment(
   env: Record<string, string | undefined>,
 ): ParsedIntakeEnvironment {
-  const parsed = intakeEnvironmentSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new InvalidEnvironmentError(
-      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
-    );
-  }
-  return parsed.data;
+  return parseEnvironment(intakeEnvironmentSchema, env);
 }
 
 /**
@@ -126,13 +132,7 @@ export type ApiEnvironment = z.input<typeof apiEnvironmentSchema>;
 export type ParsedApiEnvironment = z.output<typeof apiEnvironmentSchema>;
 
 export function parseApiEnvironment(env: Record<string, string | undefined>): ParsedApiEnvironment {
-  const parsed = apiEnvironmentSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new InvalidEnvironmentError(
-      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
-    );
-  }
-  return parsed.data;
+  return parseEnvironment(apiEnvironmentSchema, env);
 }
 
 export function readApiEnvironment(): ParsedApiEnvironment {

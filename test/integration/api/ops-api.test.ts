@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { JobView } from "../../../lib/api/handlers/jobs.ts";
-import type { DeviceView, FailureView, KeyView, RunView } from "../../../lib/api/views.ts";
+import type { FailureView, KeyView, RunView } from "../../../lib/api/views.ts";
 import { deviceReconnectedEvent } from "../../../lib/events/build.ts";
 import { generateKeyPair, importPrivateKey } from "../../../lib/keys/index.ts";
 import { type Fleet, freePort, startFleet, type TestDevice } from "../../harness/fleet.ts";
@@ -13,8 +13,8 @@ import {
   type RuntimeProcess,
   startRuntimeProcess,
 } from "../../harness/local-runtime.ts";
+import { deviceOf, endedRunOf, type List, registration } from "../../harness/runtime-api.ts";
 
-type List<T> = { items: T[]; nextCursor: string | null };
 type Stats = {
   since: string | null;
   until: string | null;
@@ -30,27 +30,9 @@ const password = inject("devicePassword");
 const gen1 = generateKeyPair({ comment: "operator-gen1" });
 const device = (i: number) => fleet.devices[i] as TestDevice;
 
-function registration(d: TestDevice) {
-  return {
-    id: d.id,
-    host: d.host,
-    port: d.port,
-    adminUser: d.user,
-    hostKeyFingerprint: d.hostKeyFingerprint,
-  };
-}
+const getDevice = (id: string) => deviceOf(runtime, id);
 
-async function getDevice(id: string): Promise<DeviceView | undefined> {
-  const { body } = await runtime.api<List<DeviceView>>("GET", "/devices?limit=1000");
-  return body.items.find((d) => d.id === id);
-}
-
-async function endedRun(runId: string): Promise<RunView> {
-  return eventually(`run ${runId} to end`, async () => {
-    const { body } = await runtime.api<RunView>("GET", `/runs/${encodeURIComponent(runId)}`);
-    return body.status !== "RUNNING" && body;
-  });
-}
+const endedRun = (runId: string) => endedRunOf(runtime, runId);
 
 async function stats(query = ""): Promise<Stats> {
   const { status, body } = await runtime.api<Stats>("GET", `/failures/stats${query}`);

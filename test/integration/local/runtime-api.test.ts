@@ -12,8 +12,7 @@ import {
   type RuntimeProcess,
   startRuntimeProcess,
 } from "../../harness/local-runtime.ts";
-
-type List<T> = { items: T[]; nextCursor: string | null };
+import { deviceOf, endedRunOf, type List, registration } from "../../harness/runtime-api.ts";
 
 let fleet: Fleet;
 let dataDir: string;
@@ -23,27 +22,9 @@ const password = inject("devicePassword");
 const gen1 = generateKeyPair({ comment: "operator-gen1" });
 const device = (i: number) => fleet.devices[i] as TestDevice;
 
-function registration(d: TestDevice) {
-  return {
-    id: d.id,
-    host: d.host,
-    port: d.port,
-    adminUser: d.user,
-    hostKeyFingerprint: d.hostKeyFingerprint,
-  };
-}
+const getDevice = (id: string) => deviceOf(runtime, id);
 
-async function getDevice(id: string): Promise<DeviceView | undefined> {
-  const { items } = (await runtime.api<List<DeviceView>>("GET", "/devices?limit=1000")).body;
-  return items.find((d) => d.id === id);
-}
-
-async function endedRun(runId: string): Promise<RunView> {
-  return eventually(`run ${runId} to end`, async () => {
-    const { body } = await runtime.api<RunView>("GET", `/runs/${encodeURIComponent(runId)}`);
-    return body.status !== "RUNNING" && body;
-  });
-}
+const endedRun = (runId: string) => endedRunOf(runtime, runId);
 
 async function failures(query = ""): Promise<FailureView[]> {
   const { status, body } = await runtime.api<List<FailureView>>("GET", `/failures${query}`);

@@ -3,7 +3,6 @@ import Button from "@cloudscape-design/components/button";
 import CopyToClipboard from "@cloudscape-design/components/copy-to-clipboard";
 import Header from "@cloudscape-design/components/header";
 import Link from "@cloudscape-design/components/link";
-import Pagination from "@cloudscape-design/components/pagination";
 import Select, { type SelectProps } from "@cloudscape-design/components/select";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table, { type TableProps } from "@cloudscape-design/components/table";
@@ -11,6 +10,7 @@ import TextFilter from "@cloudscape-design/components/text-filter";
 import { useEffect, useMemo, useState } from "react";
 import { api, query } from "../api/client.ts";
 import { AUTH_STATUSES, type AuthStatus, type Device, type Page } from "../api/types.ts";
+import { CursorPagination } from "../components/cursor-pagination.tsx";
 import { AuthStatusIndicator, Mono, Time } from "../components/display.tsx";
 import { EmptyState, ErrorAlert } from "../components/states.tsx";
 import { useCursorPages } from "../hooks/use-cursor-pages.ts";
@@ -285,19 +285,7 @@ export function DevicesPage() {
             </div>
           </SpaceBetween>
         }
-        pagination={
-          <Pagination
-            currentPageIndex={pages.index + 1}
-            pagesCount={pages.pagesKnown}
-            openEnd={pages.hasMore}
-            onChange={({ detail }) => pages.goTo(detail.currentPageIndex - 1)}
-            ariaLabels={{
-              nextPageLabel: "Next page of devices",
-              previousPageLabel: "Previous page of devices",
-              pageLabel: (n) => `Page ${n} of devices`,
-            }}
-          />
-        }
+        pagination={<CursorPagination pages={pages} what="devices" />}
         empty={
           list.error && !list.data ? (
             <EmptyState

@@ -6,13 +6,13 @@ import Container from "@cloudscape-design/components/container";
 import ContentLayout from "@cloudscape-design/components/content-layout";
 import Header from "@cloudscape-design/components/header";
 import Link from "@cloudscape-design/components/link";
-import Pagination from "@cloudscape-design/components/pagination";
 import Select, { type SelectProps } from "@cloudscape-design/components/select";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table, { type TableProps } from "@cloudscape-design/components/table";
 import { useEffect, useState } from "react";
 import { api, messageOf, query } from "../api/client.ts";
 import type { Device, Failure, FailureStats, Page } from "../api/types.ts";
+import { CursorPagination } from "../components/cursor-pagination.tsx";
 import { Cause, RunLink, Time } from "../components/display.tsx";
 import { EmptyState, ErrorAlert } from "../components/states.tsx";
 import { useCursorPages } from "../hooks/use-cursor-pages.ts";
@@ -428,19 +428,7 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
               {filtered ? <Button onClick={clearFilters}>Clear filters</Button> : null}
             </SpaceBetween>
           }
-          pagination={
-            <Pagination
-              currentPageIndex={pages.index + 1}
-              pagesCount={pages.pagesKnown}
-              openEnd={pages.hasMore}
-              onChange={({ detail }) => pages.goTo(detail.currentPageIndex - 1)}
-              ariaLabels={{
-                nextPageLabel: "Next page of failures",
-                previousPageLabel: "Previous page of failures",
-                pageLabel: (n) => `Page ${n} of failures`,
-              }}
-            />
-          }
+          pagination={<CursorPagination pages={pages} what="failures" />}
           empty={
             list.error && !list.data ? (
               <EmptyState
