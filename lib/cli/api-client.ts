@@ -63,7 +63,9 @@ export interface ResolveRequest {
 export interface FailureFilter {
   deviceId?: string | undefined;
   cause?: string | undefined;
+  operation?: string | undefined;
   since?: string | undefined;
+  until?: string | undefined;
 }
 
 /** One round of `DELETE /failures` with a `limit`: `more` when matches remain. */
@@ -226,6 +228,7 @@ export class ApiClient {
   async failureStats(filter: {
     deviceId?: string | undefined;
     since?: string | undefined;
+    until?: string | undefined;
   }): Promise<FailureStatsView> {
     const answer = await this.request("GET", "/failures/stats", { query: { ...filter } });
     if (!isObject(answer) || typeof answer.total !== "number" || !Array.isArray(answer.items)) {

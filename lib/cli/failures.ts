@@ -29,6 +29,9 @@ const DELETE_PAGE = 200;
 /** 20 million records: far beyond any failures table (records expire after 90 days). */
 const MAX_DELETE_ROUNDS = 100_000;
 
+/** The operations a failure record names (DESIGN §2). */
+const OPERATIONS = ["DETECT", "REPLACE", "VERIFY", "ROLLBACK", "ROTATE", "RESOLVE"] as const;
+
 const FILTER_OPTIONS = {
   device: { type: "string", value: "D", description: "Only failures of device D" },
   cause: { type: "string", value: "C", description: "Only failures with cause C" },
@@ -37,19 +40,36 @@ const FILTER_OPTIONS = {
     value: "WHEN",
     description: "Only failures since WHEN: 90m, 24h, 7d, or an ISO date such as 2025-01-31",
   },
+  until: {
+    type: "string",
+    value: "WHEN",
+    description: "Only failures until WHEN (same forms as --since)",
+  },
+  operation: {
+    type: "string",
+    value: "OP",
+    description: `Only failures of operation OP: ${OPERATIONS.join(", ")}`,
+  },
 } as const;
 
 const CAUSES_HELP = `Causes: ${CAUSE_NAMES.join(", ")}.`;
 
-/** The `--device`, `--cause` and `--since` filters, checked. */
+/** The `--device`, `--cause`, `--operation`, `--since` and `--until` filters, checked. */
 function filterOf(context: CommandContext, command: string): FailureFilter {
   const device = stringOption(context.args, "device");
   const since = stringOption(context.args, "since");
-  return {
+  const until = stringOption(context.args, "until");
+  const filter: FailureFilter = {
     deviceId: device === undefined ? undefined : checkDeviceId(device, command, "--device"),
     cause: choiceOption(context, "cause", CAUSE_NAMES, command),
+    operation: choiceOption(context, "operation", OPERATIONS, command),
     since: since === undefined ? undefined : parseSince(since, context.io.now()),
+    until: until === undefined ? undefined : parseSince(until, context.io.now(), "--until"),
   };
+  if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) {
+    throw new UsageError("--since must not be after --until", command);
+  }
+  return filter;
 }
 
 function renderFailures(failures: readonly FailureView[]): string {
@@ -104,13 +124,19 @@ async function matchingCount(
 ): Promise<number | undefined> {
   let stats: FailureStatsView;
   try {
-    stats = await client.failureStats({ deviceId: filter.deviceId, since: filter.since });
+    stats = await client.failureStats({
+      deviceId: filter.deviceId,
+      since: filter.since,
+      until: filter.until,
+    });
   } catch (error) {
     if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
       return undefined;
     }
     throw error;
   }
+  // Stats count by cause only: with an operation filter the total is not known up front.
+  if (filter.operation !== undefined) return undefined;
   if (filter.cause === undefined) return stats.total;
   return stats.items.find((item) => item.cause === filter.cause)?.count ?? 0;
 }
@@ -154,7 +180,9 @@ function describeFilter(filter: FailureFilter): string {
   const parts = [
     filter.deviceId && `device ${filter.deviceId}`,
     filter.cause && `cause ${filter.cause}`,
+    filter.operation && `operation ${filter.operation}`,
     filter.since && `since ${formatTime(filter.since)}`,
+    filter.until && `until ${formatTime(filter.until)}`,
   ].filter(Boolean);
   return parts.length === 0 ? "" : ` (${parts.join(", ")})`;
 }
@@ -162,7 +190,7 @@ function describeFilter(filter: FailureFilter): string {
 export const failuresCommands: CommandSpec[] = [
   {
     words: ["failures", "list"],
-    usage: "failures list [--device D] [--cause C] [--since 24h]",
+    usage: "failures list [--device D] [--cause C] [--operation OP] [--since 24h] [--until WHEN]",
     summary: "List failure records, newest first, with their cause and handling step.",
     details: CAUSES_HELP,
     options: { ...FILTER_OPTIONS, ...LIST_OPTIONS },
@@ -203,26 +231,35 @@ export const failuresCommands: CommandSpec[] = [
   },
   {
     words: ["failures", "stats"],
-    usage: "failures stats [--since 24h] [--device D]",
+    usage: "failures stats [--since 24h] [--until WHEN] [--device D]",
     summary:
       "Count failure records by cause, most frequent first, with each cause's handling step.",
     details:
       "Without --since, every record kept (records expire after 90 days). --json prints the API's { since, until, total, items }.",
-    options: { device: FILTER_OPTIONS.device, since: FILTER_OPTIONS.since },
+    options: {
+      device: FILTER_OPTIONS.device,
+      since: FILTER_OPTIONS.since,
+      until: FILTER_OPTIONS.until,
+    },
     positionals: NO_POSITIONALS,
     api: true,
     json: true,
     async run(context) {
       const filter = filterOf(context, "failures stats");
       const client = await context.client();
-      const stats = await client.failureStats({ deviceId: filter.deviceId, since: filter.since });
+      const stats = await client.failureStats({
+        deviceId: filter.deviceId,
+        since: filter.since,
+        until: filter.until,
+      });
       context.print(context.json ? renderJson(stats) : renderStats(stats, filter));
       return EXIT.OK;
     },
   },
   {
     words: ["failures", "delete"],
-    usage: "failures delete ID | --all [--device D] [--cause C] [--since 24h] [--yes]",
+    usage:
+      "failures delete ID | --all [--device D] [--cause C] [--operation OP] [--since 24h] [--until WHEN] [--yes]",
     summary: "Delete one failure record, or all of them (optionally only those matching filters).",
     details: [
       "--all asks for confirmation on a terminal; --yes confirms in advance (required when stdin",
@@ -241,7 +278,7 @@ export const failuresCommands: CommandSpec[] = [
       const id = context.args.positionals[0];
       const all = flag(context.args, "all");
       const yes = flag(context.args, "yes");
-      const filtered = ["device", "cause", "since"].filter(
+      const filtered = ["device", "cause", "operation", "since", "until"].filter(
         (name) => stringOption(context.args, name) !== undefined,
       );
       if (id !== undefined && all) {

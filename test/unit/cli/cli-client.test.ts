@@ -568,6 +568,31 @@ describe.concurrent("failures and runs", () => {
     expect(result.stdout).toContain("restore authorized_keys, or resolve by hand");
   });
 
+  it("filters by operation and up to an instant; refuses a range that ends before it starts", async () => {
+    const target = await api(() => ({ body: { items: [FAILURE], nextCursor: null } }));
+    const result = await run(target, [
+      "failures",
+      "list",
+      "--operation",
+      "resolve",
+      "--until",
+      "2025-06-02T00:00:00Z",
+    ]);
+    expect(result.code).toBe(0);
+    expect(only(target.requests).query).toEqual({
+      operation: "RESOLVE",
+      until: "2025-06-02T00:00:00.000Z",
+      limit: expect.any(String),
+    });
+    const backwards = await run(target, ["failures", "list", "--since", "1h", "--until", "2h"]);
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toContain("--since must not be after --until");
+    const operation = await run(target, ["failures", "list", "--operation", "PANIC"]);
+    expect(operation.code).toBe(2);
+    expect(operation.stderr).toContain("--operation must be one of DETECT");
+    expect(target.requests).toHaveLength(1);
+  });
+
   it("refuses an unknown cause and a --since it cannot read", async () => {
     const target = await api();
     const cause = await run(target, ["failures", "list", "--cause", "BAD_LUCK"]);
