@@ -142,7 +142,7 @@ export class KeyhealStack extends Stack {
     if (this.consoleFiles.bucket) {
       new CfnOutput(this, "ConsoleUrl", {
         description:
-          "The console (IAM-signed requests only: open it through a SigV4 signing proxy; it needs the API at a domain's root)",
+          "The console (IAM-signed requests only): open it with `keyheal console`, which signs for the browser",
         value: `${this.opsApi.url}console/`,
       });
     }
