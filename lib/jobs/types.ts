@@ -8,10 +8,12 @@
 export const JOB_KINDS = ["resolve"] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-/** One device's run within a job. */
+/** One device's run within a job; its outcome once the run has ended. */
 export interface JobRun {
   deviceId: string;
   runId: string;
+  /** Set once the run has ended: an ended run never changes, so it is not read again. */
+  outcome?: { status: "SUCCEEDED" | "FAILED"; error: string | null; cause: string | null };
 }
 
 export interface JobRecord {
@@ -29,4 +31,6 @@ export interface JobStore {
   create(job: JobRecord): Promise<void>;
   /** Undefined when there is no such job or it has expired. */
   get(id: string): Promise<JobRecord | undefined>;
+  /** Keeps the outcomes of the job's runs that have ended (`runs` in the job's order). */
+  settle(id: string, runs: readonly JobRun[]): Promise<void>;
 }

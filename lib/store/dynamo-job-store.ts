@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import type { JobKind, JobRecord, JobRun, JobStore } from "../jobs/types.ts";
 import { type Clock, type Item, parseTime } from "./dynamo-util.ts";
 
@@ -55,12 +60,40 @@ export class DynamoJobStore implements JobStore {
       id: Item.id as string,
       kind: Item.kind as JobKind,
       createdAt: Item.createdAt as string,
-      runs: (Item.runs as JobRun[]).map(({ deviceId, runId }) => ({ deviceId, runId })),
+      runs: (Item.runs as JobRun[]).map(toItem),
       expiresAt: Item.expiresAt as number,
     };
+  }
+
+  /**
+   * Replaces the runs with their settled form. Readers racing to settle write the same outcomes
+   * (an ended run does not change), so the last write loses nothing.
+   */
+  async settle(id: string, runs: readonly JobRun[]): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id },
+        UpdateExpression: "SET #runs = :runs",
+        ConditionExpression: "attribute_exists(#id)",
+        ExpressionAttributeNames: { "#runs": "runs", "#id": "id" },
+        ExpressionAttributeValues: { ":runs": runs.map(toItem) },
+      }),
+    );
   }
 
   private isExpired(item: Item): boolean {
     return typeof item.expiresAt === "number" && item.expiresAt <= Math.floor(this.now() / 1000);
   }
+}
+
+function toItem(run: JobRun): JobRun {
+  const { deviceId, runId, outcome } = run;
+  return outcome === undefined
+    ? { deviceId, runId }
+    : {
+        deviceId,
+        runId,
+        outcome: { status: outcome.status, error: outcome.error, cause: outcome.cause },
+      };
 }
