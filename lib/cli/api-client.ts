@@ -53,7 +53,16 @@ export interface ResolveStarted {
 
 export interface ResolveRequest {
   mode: "space-key" | "custom-key";
-  devices: { id: string; adminUser: string }[];
+  /** Each device's own admin user, and its own credential where it has one. */
+  devices: {
+    id: string;
+    adminUser: string;
+    loginUser?: string;
+    password?: string;
+    privateKey?: string;
+    passphrase?: string;
+  }[];
+  /** For the devices without their own. */
   password?: string;
   privateKey?: string;
   passphrase?: string;
