@@ -6,7 +6,7 @@
  * @module
  */
 import { errorResponse, MethodNotAllowedError, RouteNotFoundError } from "./errors.ts";
-import { listDevices, registerDevices } from "./handlers/devices.ts";
+import { deviceStats, listDevices, registerDevices } from "./handlers/devices.ts";
 import { postEvent } from "./handlers/events.ts";
 import {
   deleteFailure,
@@ -35,6 +35,7 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", path: "/events", handler: postEvent },
   { method: "GET", path: "/devices", handler: listDevices },
   { method: "POST", path: "/devices", handler: registerDevices },
+  { method: "GET", path: "/devices/stats", handler: deviceStats },
   { method: "POST", path: "/devices/resolve", handler: resolveDevices },
   { method: "GET", path: "/keys", handler: listKeys },
   { method: "POST", path: "/keys/import", handler: importKey },

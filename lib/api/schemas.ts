@@ -37,6 +37,9 @@ export const ListDevicesQuery = z.strictObject({
   ...Page,
 });
 
+/** `GET /devices/stats` takes no parameters; an unknown one is named rather than ignored. */
+export const DeviceStatsQuery = z.strictObject({});
+
 const Registrations = uniqueDevices(
   z
     .array(DeviceRegistrationSchema, { error: "must be a list of devices" })

@@ -57,6 +57,8 @@ export interface DeviceStore {
   get(id: string): Promise<Device | undefined>;
   /** By status through an index when `status` is given; never a filtered scan. */
   list(query: { status?: AuthStatus; limit?: number; cursor?: string }): Promise<Page<Device>>;
+  /** How many devices hold each auth status, counted on the status index. */
+  countByStatus(): Promise<Record<AuthStatus, number>>;
   update(id: string, update: DeviceStatusUpdate): Promise<Device>;
   remove(id: string): Promise<boolean>;
   /** Conditional write: succeeds when no lease is held or the held one has expired. */

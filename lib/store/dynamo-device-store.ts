@@ -2,15 +2,17 @@ import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type {
-  AuthStatus,
-  Device,
-  DeviceRegistration,
-  DeviceStatusUpdate,
-  DeviceStore,
-  Page,
+import {
+  AUTH_STATUSES,
+  type AuthStatus,
+  type Device,
+  type DeviceRegistration,
+  type DeviceStatusUpdate,
+  type DeviceStore,
+  type Page,
 } from "../devices/types.ts";
 import type { Cause } from "../failures/causes.ts";
 import {
@@ -129,6 +131,36 @@ export class DynamoDeviceStore implements DeviceStore {
       startKey,
     );
     return { items: page.items.map(toDevice), nextCursor: encodeCursor(page.lastKey) };
+  }
+
+  /**
+   * One COUNT query per status on `byStatus`, page by page: DynamoDB counts on its side and
+   * returns no items, so a large fleet costs its keys' read units but no transfer.
+   */
+  async countByStatus(): Promise<Record<AuthStatus, number>> {
+    const counts = await Promise.all(
+      AUTH_STATUSES.map(async (status) => {
+        let count = 0;
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: "byStatus",
+              KeyConditionExpression: "#status = :status",
+              ExpressionAttributeNames: { "#status": "status" },
+              ExpressionAttributeValues: { ":status": status },
+              Select: "COUNT",
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            }),
+          );
+          count += page.Count ?? 0;
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+        return [status, count] as const;
+      }),
+    );
+    return Object.fromEntries(counts) as Record<AuthStatus, number>;
   }
 
   /** @throws {NotFoundError} no device with this id. */

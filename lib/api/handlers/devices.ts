@@ -1,5 +1,10 @@
-import type { DeviceRegistration, DeviceStore } from "../../devices/types.ts";
-import { ListDevicesQuery, parseRegistrations, parseRequest } from "../schemas.ts";
+import { AUTH_STATUSES, type DeviceRegistration, type DeviceStore } from "../../devices/types.ts";
+import {
+  DeviceStatsQuery,
+  ListDevicesQuery,
+  parseRegistrations,
+  parseRequest,
+} from "../schemas.ts";
 import type { ApiHandler } from "../types.ts";
 import { deviceView, pageView } from "../views.ts";
 
@@ -8,6 +13,17 @@ export const listDevices: ApiHandler = async (ctx, { query }) => {
   const q = parseRequest(ListDevicesQuery, query, "(query)");
   const page = await ctx.deps.devices.list(q);
   return { status: 200, body: pageView(page, deviceView) };
+};
+
+/** `GET /devices/stats`: how many devices hold each auth status (every status, zeros too). */
+export const deviceStats: ApiHandler = async (ctx, { query }) => {
+  parseRequest(DeviceStatsQuery, query, "(query)");
+  const counts = await ctx.deps.devices.countByStatus();
+  const items = AUTH_STATUSES.map((status) => ({ status, count: counts[status] ?? 0 }));
+  return {
+    status: 200,
+    body: { total: items.reduce((sum, item) => sum + item.count, 0), items },
+  };
 };
 
 /**

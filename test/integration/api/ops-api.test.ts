@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { JobView } from "../../../lib/api/handlers/jobs.ts";
-import type { FailureView, KeyView, RunView } from "../../../lib/api/views.ts";
+import type { DeviceView, FailureView, KeyView, RunView } from "../../../lib/api/views.ts";
 import { deviceReconnectedEvent } from "../../../lib/events/build.ts";
 import { generateKeyPair, importPrivateKey } from "../../../lib/keys/index.ts";
 import { type Fleet, freePort, startFleet, type TestDevice } from "../../harness/fleet.ts";
@@ -326,6 +326,27 @@ describe("the ops API's operator features", () => {
     expect((await runtime.api("GET", "/failures/stats", undefined, { token: null })).status).toBe(
       401,
     );
+  });
+
+  it("counts devices by auth status, as the status index lists them", async () => {
+    const { status, body } = await runtime.api<{
+      total: number;
+      items: Array<{ status: string; count: number }>;
+    }>("GET", "/devices/stats");
+    expect(status).toBe(200);
+    expect(body.items).toHaveLength(8);
+    const all = await runtime.api<List<DeviceView>>("GET", "/devices?limit=1000");
+    expect(body.total).toBe(all.body.items.length);
+    for (const item of body.items) {
+      const listed = await runtime.api<List<DeviceView>>(
+        "GET",
+        `/devices?status=${item.status}&limit=1000`,
+      );
+      expect(item.count, item.status).toBe(listed.body.items.length);
+    }
+    expect(body.items.find((i) => i.status === "KEY_BASED")?.count).toBeGreaterThan(0);
+    const bad = await runtime.api<{ field: string }>("GET", "/devices/stats?status=KEY_BASED");
+    expect(bad).toMatchObject({ status: 400, body: { field: "status" } });
   });
 
   it("serves the console's files without the token, and nothing else without it", async () => {

@@ -116,6 +116,22 @@ describe("device store", () => {
     expect(all.sort()).toEqual([...conflicts, "ok-1", "ok-2", "ok-3"].sort());
   });
 
+  it("counts devices by status on the index, every status present, zeros included", async () => {
+    const store = await freshStore();
+    for (const [id, status] of [
+      ["a", "KEY_CONFLICT"],
+      ["b", "KEY_CONFLICT"],
+      ["c", "UNREACHABLE"],
+    ] as const) {
+      await store.register(registration(id));
+      await store.update(id, { status });
+    }
+    await store.register(registration("d"));
+    const counts = await store.countByStatus();
+    expect(counts).toMatchObject({ KEY_CONFLICT: 2, UNREACHABLE: 1, UNKNOWN: 1, KEY_BASED: 0 });
+    expect(Object.keys(counts)).toHaveLength(8);
+  });
+
   it("refuses a tampered cursor and a cursor from another status's listing", async () => {
     const store = await freshStore();
     for (const id of ["a", "b", "c"]) await store.register(registration(id));

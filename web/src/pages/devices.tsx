@@ -7,7 +7,7 @@ import Select, { type SelectProps } from "@cloudscape-design/components/select";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table, { type TableProps } from "@cloudscape-design/components/table";
 import TextFilter from "@cloudscape-design/components/text-filter";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { api, query } from "../api/client.ts";
 import { AUTH_STATUSES, type AuthStatus, type Device, type Page } from "../api/types.ts";
 import { CursorPagination } from "../components/cursor-pagination.tsx";
@@ -21,28 +21,19 @@ import { ResolveModal } from "./resolve-modal.tsx";
 
 const PAGE_SIZE = 25;
 const REFRESH_MS = 3000;
-/** Counting a status stops at one page of the API: beyond that the console shows "100+". */
-const COUNT_LIMIT = 100;
+type StatusCounts = Record<AuthStatus, number> & { total: number };
 
-type StatusCounts = Record<AuthStatus, { count: number; more: boolean }>;
-
+/** Exact counts per auth status, counted by the API on its status index. */
 async function countByStatus(): Promise<StatusCounts> {
-  const pages = await Promise.all(
-    AUTH_STATUSES.map((status) =>
-      api<Page<Device>>("GET", `/devices${query({ status, limit: COUNT_LIMIT })}`),
-    ),
+  const stats = await api<{ total: number; items: Array<{ status: AuthStatus; count: number }> }>(
+    "GET",
+    "/devices/stats",
   );
-  const counts = {} as StatusCounts;
-  AUTH_STATUSES.forEach((status, i) => {
-    const page = pages[i];
-    counts[status] = { count: page?.items.length ?? 0, more: Boolean(page?.nextCursor) };
-  });
+  const counts = { total: stats.total } as StatusCounts;
+  for (const status of AUTH_STATUSES) {
+    counts[status] = stats.items.find((each) => each.status === status)?.count ?? 0;
+  }
   return counts;
-}
-
-function countText(c: { count: number; more: boolean } | undefined): string {
-  if (!c) return "";
-  return `${c.count}${c.more ? "+" : ""}`;
 }
 
 /** Which of the selected devices the resolve action cannot take, and why. */
@@ -163,36 +154,28 @@ export function DevicesPage() {
   const selected = items.filter((d) => selectedIds.has(d.id));
   const blocker = resolveBlocker(selected);
 
-  const totals = useMemo(() => {
-    const all = counts.data ? Object.values(counts.data) : [];
-    return {
-      count: all.reduce((sum, c) => sum + c.count, 0),
-      more: all.some((c) => c.more),
-    };
-  }, [counts.data]);
-
   const statusOptions: SelectProps.Option[] = [
     {
       value: "",
       label: "Any status",
-      description: counts.data ? `${countText(totals)} devices` : undefined,
+      description: counts.data ? `${counts.data.total} devices` : undefined,
     },
     ...AUTH_STATUSES.map((s) => ({
       value: s,
       label: AUTH_STATUS[s].label,
       description: AUTH_STATUS[s].description,
-      tags: counts.data ? [countText(counts.data[s])] : undefined,
+      tags: counts.data ? [String(counts.data[s])] : undefined,
     })),
   ];
   const selectedStatus = statusOptions.find((o) => o.value === (status ?? "")) ?? null;
 
   const headerCounter = counts.data
     ? status
-      ? `(${countText(counts.data[status])}/${countText(totals)})`
-      : `(${countText(totals)})`
+      ? `(${counts.data[status]}/${counts.data.total})`
+      : `(${counts.data.total})`
     : undefined;
 
-  const conflicts = counts.data?.KEY_CONFLICT.count ?? 0;
+  const conflicts = counts.data?.KEY_CONFLICT ?? 0;
 
   return (
     <SpaceBetween size="m">
