@@ -42,6 +42,7 @@ const CASES: Array<[string, string, Record<string, string>, unknown, string]> = 
   ["GET", "/devices", { limit: "1.5" }, undefined, "limit"],
   ["GET", "/devices", { cursor: "" }, undefined, "cursor"],
   ["GET", "/devices", { colour: "red" }, undefined, "colour"],
+  ["GET", "/devices/stats", { status: "KEY_BASED" }, undefined, "status"],
   ["POST", "/devices", {}, undefined, "(body)"],
   ["POST", "/devices", {}, { ...device, port: 0 }, "port"],
   ["POST", "/devices", {}, { ...device, host: "" }, "host"],
