@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type Socket, connect as tcpConnect } from "node:net";
-import { type AuthenticationType, Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import type { AuthenticationType, Client, ClientChannel, ConnectConfig } from "ssh2";
+import SshClient from "ssh2/lib/client.js";
 import { ALGORITHMS } from "./algorithms.ts";
 import {
   AuthRejectedError,
@@ -235,7 +236,7 @@ export async function openSession(options: OpenSessionOptions): Promise<SshSessi
   if (options.signal?.aborted) throw new DeadlineExceededError(host);
 
   const socket = await openTcp(host, port, timeouts.connectMs, options.signal);
-  const client = new Client();
+  const client = new SshClient();
   let seenFingerprint: string | undefined;
   let mismatch: HostKeyMismatchError | undefined;
   let attempt = -1;

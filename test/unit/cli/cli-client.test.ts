@@ -532,7 +532,10 @@ describe.concurrent("events and resolve", () => {
     [["resolve", "dev-1", "--admin", "ops"], "give one of --space-key or --custom-key"],
     [["resolve", "dev-1", "--space-key", "--admin", "ops"], "add --password-stdin"],
     [["resolve", "dev-1", "--space-key", "--password-stdin"], "--admin USER is required"],
-    [["resolve", "--space-key", "--admin", "ops", "--password-stdin"], "DEVICE_ID is missing"],
+    [
+      ["resolve", "--space-key", "--admin", "ops", "--password-stdin"],
+      "name at least one DEVICE_ID",
+    ],
     [["resolve", "d", "--space-key", "--admin", "ops", "--password-stdin", "--adopt"], "--adopt"],
   ])("refuses %j as bad usage", async (args, message) => {
     const target = await api();
