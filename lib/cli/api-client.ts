@@ -1,19 +1,12 @@
 /**
- * The ops HTTP API of DESIGN §6, as the CLI calls it: a bearer token for a local runtime, SigV4
- * signatures for a deployed API, JSON bodies, `{ items, nextCursor }` lists followed cursor by
- * cursor. Errors come back as classes that carry their
- * exit code ({@link ApiError}, {@link RuntimeUnreachableError}, {@link UnexpectedResponseError}).
+ * The ops HTTP API of DESIGN §6, as the CLI calls it: one method per call of the contract, JSON
+ * answers checked for their shape, `{ items, nextCursor }` lists followed cursor by cursor. How
+ * calls are authorized and sent is in `api-transport.ts`.
  *
  * @module
  */
-import { type ApiTarget, isSigV4Target } from "./config.ts";
-import {
-  ApiError,
-  CliError,
-  EXIT,
-  RuntimeUnreachableError,
-  UnexpectedResponseError,
-} from "./errors.ts";
+import { ApiTransport, isObject, type Query } from "./api-transport.ts";
+import { UnexpectedResponseError } from "./errors.ts";
 import {
   type DeviceView,
   device,
@@ -28,17 +21,8 @@ import {
   type RunView,
   run,
 } from "./shapes.ts";
-import { createSigner, type SignRequest } from "./sigv4.ts";
 
-export type Query = Readonly<Record<string, string | number | undefined>>;
-
-export interface ApiClientOptions {
-  /** Per request; a rotation or a resolve of many devices only starts runs, so this is ample. */
-  timeoutMs?: number;
-  fetch?: typeof fetch;
-  /** Signs calls to a SigV4 target; default: the AWS credential chain (a test seam). */
-  signer?: SignRequest;
-}
+export type { ApiClientOptions, Query } from "./api-transport.ts";
 
 /** What starting one run answers. */
 export interface StartedRun {
@@ -91,62 +75,7 @@ export interface ListWindow {
 
 const PAGE_SIZE = 100;
 
-export class ApiClient {
-  readonly #target: ApiTarget;
-  readonly #timeoutMs: number;
-  readonly #fetch: typeof fetch;
-  #signer: Promise<SignRequest> | undefined;
-
-  constructor(target: ApiTarget, options: ApiClientOptions = {}) {
-    this.#target = target;
-    this.#timeoutMs = options.timeoutMs ?? 60_000;
-    this.#fetch = options.fetch ?? fetch;
-    if (options.signer) this.#signer = Promise.resolve(options.signer);
-  }
-
-  get baseUrl(): string {
-    return this.#target.baseUrl;
-  }
-
-  /** How calls are authorized: a local runtime's token, or SigV4 to a deployed API. */
-  get target(): ApiTarget {
-    return this.#target;
-  }
-
-  /**
-   * One call passed through as it is: `pathAndQuery` after the base URL, a raw body, the answer
-   * unread. Authorized like every other call (token or SigV4); for the console proxy.
-   */
-  async forward(
-    method: string,
-    pathAndQuery: string,
-    options: { body?: string | undefined; contentType?: string | undefined; accept?: string } = {},
-  ): Promise<Response> {
-    const url = new URL(this.#target.baseUrl + pathAndQuery);
-    let headers: Record<string, string> = { accept: options.accept ?? "application/json" };
-    if (options.body !== undefined) {
-      headers["content-type"] = options.contentType ?? "application/json";
-    }
-    const target = this.#target;
-    if (isSigV4Target(target)) {
-      this.#signer ??= createSigner(target.sigv4.region, target.baseUrl);
-      headers = await (await this.#signer)({ method, url, headers, body: options.body });
-    } else {
-      headers.authorization = `Bearer ${target.token}`;
-    }
-    try {
-      return await this.#fetch(url, {
-        method,
-        headers,
-        ...(options.body === undefined ? {} : { body: options.body }),
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (error) {
-      throw this.#unreachable(error);
-    }
-  }
-
+export class ApiClient extends ApiTransport {
   listDevices(filter: { status?: string | undefined }, window: ListWindow = {}) {
     return this.#list("/devices", { status: filter.status }, window, device);
   }
@@ -258,55 +187,6 @@ export class ApiClient {
     return run(answer);
   }
 
-  /**
-   * One call. Resolves to the parsed JSON body, or undefined for an empty one.
-   *
-   * @throws RuntimeUnreachableError when nothing answers at the URL
-   * @throws ApiError for a non-2xx status, with the server's message
-   */
-  async request(
-    method: string,
-    path: string,
-    options: { query?: Query; body?: unknown } = {},
-  ): Promise<unknown> {
-    const url = new URL(this.#target.baseUrl + path);
-    const pairs = Object.entries(options.query ?? {}).flatMap(([name, value]) =>
-      value === undefined ? [] : [`${strictEncode(name)}=${strictEncode(String(value))}`],
-    );
-    if (pairs.length > 0) url.search = pairs.join("&");
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    let headers: Record<string, string> = { accept: "application/json" };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const target = this.#target;
-    if (isSigV4Target(target)) {
-      this.#signer ??= createSigner(target.sigv4.region, target.baseUrl);
-      headers = await (await this.#signer)({ method, url, headers, body });
-    } else {
-      headers.authorization = `Bearer ${target.token}`;
-    }
-    let response: Response;
-    try {
-      response = await this.#fetch(url, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (error) {
-      throw this.#unreachable(error);
-    }
-    const text = await response.text();
-    if (!response.ok) {
-      throw new ApiError(method, path, response.status, this.#detail(response, text));
-    }
-    if (text.trim() === "") return undefined;
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new UnexpectedResponseError(method, path, "the body is not JSON");
-    }
-  }
-
   async #started(method: string, path: string, body: object): Promise<StartedRun> {
     const answer = await this.request(method, path, { body });
     if (!isObject(answer) || typeof answer.runId !== "string") {
@@ -340,92 +220,6 @@ export class ApiClient {
       }
     }
   }
-
-  #detail(response: Response, text: string): string {
-    let message = response.statusText;
-    try {
-      const body = JSON.parse(text) as unknown;
-      if (isObject(body)) {
-        const error = isObject(body.error) ? body.error : body;
-        if (typeof error.message === "string") message = error.message;
-        else if (typeof body.error === "string") message = body.error;
-        const issues = Array.isArray(body.issues) ? body.issues : [];
-        const named = issues
-          .filter(isObject)
-          .map((issue) => `${String(issue.path)}: ${String(issue.problem ?? issue.message)}`);
-        if (named.length > 0 && !named.every((each) => message.includes(each))) {
-          message = `${message} (${named.join("; ")})`;
-        }
-      }
-    } catch {
-      if (text.trim() !== "" && text.length < 300) message = text.trim();
-    }
-    const target = this.#target;
-    if (isSigV4Target(target)) {
-      if (response.status === 401 || response.status === 403) {
-        return `${message}: ${signedRefusal(response.headers.get("x-amzn-errortype"))}`;
-      }
-      return message;
-    }
-    if (response.status === 401 || response.status === 403) {
-      const from =
-        target.dataDir === undefined ? "KEYHEAL_TOKEN" : `the token in ${target.dataDir}/api-token`;
-      return `${message}: the API refused ${from}; was the runtime restarted with another data directory?`;
-    }
-    return message;
-  }
-
-  #unreachable(error: unknown): CliError {
-    if (error instanceof DOMException && error.name === "TimeoutError") {
-      return new CliError(
-        `the keyheal API at ${this.#target.baseUrl} did not answer within ${Math.round(this.#timeoutMs / 1000)}s`,
-        EXIT.SERVER,
-        { cause: error },
-      );
-    }
-    const code = errorCode(error);
-    const target = this.#target;
-    const start = isSigV4Target(target)
-      ? "check KEYHEAL_API (the API's stage URL) and the network path to it"
-      : target.dataDir === undefined
-        ? "check KEYHEAL_API, or start a local runtime with `keyheal local start`"
-        : `is it running? Start it with \`keyheal local start --data-dir ${target.dataDir}\``;
-    return new RuntimeUnreachableError(
-      `cannot reach the keyheal API at ${this.#target.baseUrl}${code ? ` (${code})` : ""}: ${start}`,
-      this.#target.baseUrl,
-      { cause: error },
-    );
-  }
-}
-
-/**
- * What to do when a deployed API refuses a signed call, by API Gateway's error type (the
- * `x-amzn-ErrorType` header names the class of refusal).
- */
-function signedRefusal(errorType: string | null): string {
-  const type = errorType?.split(":")[0]?.trim();
-  switch (type) {
-    case "ExpiredTokenException":
-      return "the AWS credentials have expired: refresh them (`aws sso login --profile NAME` for an IAM Identity Center profile) and retry";
-    case "AccessDeniedException":
-      return "the AWS identity may not call this API: it needs execute-api:Invoke on it (check AWS_PROFILE)";
-    case "MissingAuthenticationTokenException":
-      return "the API has no such route or got no signature: is KEYHEAL_API the stage URL (https://ID.execute-api.REGION.amazonaws.com/STAGE)?";
-    default:
-      return "the API refused the signed call: check the AWS credentials (AWS_PROFILE, `aws sts get-caller-identity`) and that AWS_REGION is the API's region";
-  }
-}
-
-/** RFC 3986 percent-encoding, as SigV4 canonicalizes a query: the wire and the signature agree. */
-function strictEncode(text: string): string {
-  return encodeURIComponent(text).replace(
-    /[!'()*]/g,
-    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function itemsOf(answer: unknown, alternative: string): unknown[] | undefined {
@@ -437,14 +231,4 @@ function itemsOf(answer: unknown, alternative: string): unknown[] | undefined {
 
 function deletedOf(answer: unknown): number | undefined {
   return isObject(answer) && typeof answer.deleted === "number" ? answer.deleted : undefined;
-}
-
-/** `ECONNREFUSED` and the like, from fetch's `TypeError: fetch failed` and its causes. */
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && isObject(current); depth += 1) {
-    if (typeof current.code === "string") return current.code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }

@@ -7,9 +7,12 @@
  *
  * @module
  */
-import { randomBytes, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { errorResponse, PayloadTooLargeError } from "../api/errors.ts";
+import { bearerMatches, generateToken } from "../local/auth.ts";
+import { readBodyText, send } from "../local/http-io.ts";
+import { waitForStopSignal } from "../local/stop-signal.ts";
 import type { ApiClient } from "./api-client.ts";
 import { stringOption } from "./args.ts";
 import { type CommandSpec, NO_POSITIONALS } from "./command.ts";
@@ -17,8 +20,6 @@ import { isSigV4Target } from "./config.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { renderJson } from "./output.ts";
 
-/** Private keys are a few KB; a 1,000-device registration well under this (as the runtime). */
-const MAX_BODY_BYTES = 1024 * 1024;
 /** Answer headers worth passing back to the browser. */
 const PASSED_HEADERS = [
   "content-type",
@@ -37,40 +38,13 @@ export interface ConsoleProxy {
   close(): Promise<void>;
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header ?? "");
-  const expected = Buffer.from(`Bearer ${token}`);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-function json(res: ServerResponse, status: number, body: object): void {
-  const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-    "cache-control": "no-store",
-  });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 /**
  * Serves the console of `client`'s deployed API on 127.0.0.1: console files without a token
  * (static, as the local runtime serves them), every API call only with the proxy's token, signed
  * on its way out. Bodies are passed through unread and never logged.
  */
 export async function startConsoleProxy(client: ApiClient, port = 0): Promise<ConsoleProxy> {
-  const token = randomBytes(24).toString("base64url");
+  const token = generateToken();
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const method = req.method ?? "GET";
@@ -84,25 +58,18 @@ export async function startConsoleProxy(client: ApiClient, port = 0): Promise<Co
       }
       const isConsoleFile =
         url.pathname.startsWith("/console/") && (method === "GET" || method === "HEAD");
-      if (!isConsoleFile && !tokenMatches(req.headers.authorization, token)) {
-        json(res, 401, {
-          error: "Unauthorized",
-          message:
-            "Missing or wrong bearer token: open the console with the address keyheal console printed.",
+      if (!isConsoleFile && !bearerMatches(req.headers.authorization, token)) {
+        send(res, {
+          status: 401,
+          body: {
+            error: "Unauthorized",
+            message:
+              "Missing or wrong bearer token: open the console with the address keyheal console printed.",
+          },
         });
         return;
       }
-      let body: string | undefined;
-      if (method !== "GET" && method !== "HEAD") {
-        body = await readBody(req);
-        if (body === undefined) {
-          json(res, 413, {
-            error: "PayloadTooLarge",
-            message: `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
-          });
-          return;
-        }
-      }
+      const body = method === "GET" || method === "HEAD" ? undefined : await readBodyText(req);
       const upstream = await client.forward(method, url.pathname + url.search, {
         body: body === "" ? undefined : body,
         contentType: req.headers["content-type"],
@@ -117,9 +84,17 @@ export async function startConsoleProxy(client: ApiClient, port = 0): Promise<Co
       res.writeHead(upstream.status, { ...headers, "content-length": payload.length });
       res.end(method === "HEAD" ? undefined : payload);
     } catch (error) {
-      json(res, 502, {
-        error: "BadGateway",
-        message: error instanceof Error ? error.message : "The deployed API could not be reached.",
+      if (error instanceof PayloadTooLargeError) {
+        send(res, errorResponse(error));
+        return;
+      }
+      send(res, {
+        status: 502,
+        body: {
+          error: "BadGateway",
+          message:
+            error instanceof Error ? error.message : "The deployed API could not be reached.",
+        },
       });
     }
   });
@@ -140,19 +115,6 @@ export async function startConsoleProxy(client: ApiClient, port = 0): Promise<Co
         server.closeAllConnections();
       }),
   };
-}
-
-/** The first SIGINT or SIGTERM. */
-function stopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve(signal);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
 }
 
 export const consoleCommands: CommandSpec[] = [
@@ -203,7 +165,7 @@ export const consoleCommands: CommandSpec[] = [
               "",
             ].join("\n"),
       );
-      const signal = await stopSignal();
+      const signal = await waitForStopSignal("keyheal console");
       context.io.stderr.write(`keyheal console: ${signal}, stopping\n`);
       await proxy.close();
       return EXIT.OK;

@@ -1,18 +1,17 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { EC2Client } from "@aws-sdk/client-ec2";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { BadRequestError, errorResponse } from "../api/errors.ts";
 import { createRouter, dispatch } from "../api/routes.ts";
 import type { ApiContext, ApiResponse } from "../api/types.ts";
-import { Ec2Inventory } from "../cloud/ec2-inventory.ts";
 import { IntakeStats } from "../events/intake-stats.ts";
 import { DynamoJobStore } from "../store/dynamo-job-store.ts";
-import { managedByTag } from "../workflows/intake.ts";
 import { StepFunctionsStarter } from "../workflows/starters.ts";
 import { StepFunctionsRunReader } from "../workflows/step-functions-runs.ts";
 import { buildAwsStores } from "./aws-deps.ts";
+import { intakeOptionsOf, stateMachineArnsOf } from "./aws-intake.ts";
+import { ec2Cloud } from "./ec2-cloud.ts";
 import { type ParsedApiEnvironment, readApiEnvironment } from "./env.ts";
 import { logger, metrics, publishMetrics } from "./powertools.ts";
 import { WORKFLOW_STATES } from "./workflow-states.ts";
@@ -26,17 +25,12 @@ export interface ApiLambdaContext extends Context {
 export function buildAwsApiContext(env: ParsedApiEnvironment): ApiContext {
   const { client, secrets, ...stores } = buildAwsStores(env);
   const sfn = new SFNClient({});
-  const arns = {
-    reconnect: env.RECONNECT_STATE_MACHINE_ARN,
-    resolve: env.RESOLVE_STATE_MACHINE_ARN,
-    rotate: env.ROTATE_STATE_MACHINE_ARN,
-  };
+  const arns = stateMachineArnsOf(env);
   const starter = new StepFunctionsStarter({ client: sfn, stateMachineArns: arns });
   const byMachineName = new Map(
     Object.entries(arns).map(([workflow, arn]) => [arn.slice(arn.lastIndexOf(":") + 1), workflow]),
   );
-  const ec2 = new Ec2Inventory({ client: new EC2Client({}) });
-  const tagKey = env.MANAGED_TAG_KEY;
+  const ec2 = ec2Cloud();
   return {
     deps: {
       ...stores,
@@ -57,15 +51,7 @@ export function buildAwsApiContext(env: ParsedApiEnvironment): ApiContext {
     jobs: new DynamoJobStore({ client, tableName: env.JOBS_TABLE }),
     starter,
     intake: { devices: stores.devices, starter, stats: new IntakeStats(), logger },
-    intakeOptions:
-      tagKey === undefined
-        ? {}
-        : {
-            confirmManaged: managedByTag(ec2, {
-              key: tagKey,
-              ...(env.MANAGED_TAG_VALUE === undefined ? {} : { value: env.MANAGED_TAG_VALUE }),
-            }),
-          },
+    intakeOptions: intakeOptionsOf(env, () => ec2),
     resolveSecretTtlSeconds: env.RESOLVE_SECRET_TTL_SECONDS,
   };
 }

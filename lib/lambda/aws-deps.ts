@@ -1,10 +1,10 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { CloudInventory } from "../cloud/types.ts";
 import { createDynamoStores, type DynamoStores } from "../store/index.ts";
 import { SecretsManagerSecretStore } from "../store/secrets-manager-store.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
+import { awsDocumentClient } from "./dynamo-client.ts";
 import type { ParsedTaskEnvironment } from "./env.ts";
 import { logger, metrics } from "./powertools.ts";
 
@@ -26,12 +26,7 @@ export function buildAwsStores(env: StoreEnvironment): DynamoStores & {
   client: DynamoDBDocumentClient;
   secrets: SecretsManagerSecretStore;
 } {
-  const dynamo = new DynamoDBClient(
-    env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {},
-  );
-  const client = DynamoDBDocumentClient.from(dynamo, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const client = awsDocumentClient(env.DYNAMODB_ENDPOINT);
   const secrets = new SecretsManagerSecretStore({
     client: new SecretsManagerClient({}),
     prefix: env.SECRET_PREFIX,

@@ -1,22 +1,16 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { EC2Client } from "@aws-sdk/client-ec2";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { Ec2Inventory } from "../cloud/ec2-inventory.ts";
 import type { DeviceStore } from "../devices/types.ts";
 import { type IntakeOutcome, IntakeStats } from "../events/index.ts";
 import { DynamoDeviceStore } from "../store/dynamo-device-store.ts";
-import {
-  type IntakeOptions,
-  type IntakeResult,
-  intakeEvent,
-  managedByTag,
-} from "../workflows/intake.ts";
+import { type IntakeOptions, type IntakeResult, intakeEvent } from "../workflows/intake.ts";
 import { StepFunctionsStarter, type WorkflowStarter } from "../workflows/starters.ts";
+import { intakeOptionsOf, stateMachineArnsOf } from "./aws-intake.ts";
+import { awsDocumentClient } from "./dynamo-client.ts";
+import { ec2Cloud } from "./ec2-cloud.ts";
 import { type ParsedIntakeEnvironment, readIntakeEnvironment } from "./env.ts";
 import { logger, metrics, publishMetrics } from "./powertools.ts";
 
@@ -33,31 +27,12 @@ export interface IntakeContext extends Context {
 
 /** The AWS adapters of the intake function, built once per container from its environment. */
 export function buildAwsIntakeDeps(env: ParsedIntakeEnvironment): IntakeFunctionDeps {
-  const dynamo = new DynamoDBClient(
-    env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {},
-  );
-  const client = DynamoDBDocumentClient.from(dynamo, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const client = awsDocumentClient(env.DYNAMODB_ENDPOINT);
   const starter = new StepFunctionsStarter({
     client: new SFNClient({}),
-    stateMachineArns: {
-      reconnect: env.RECONNECT_STATE_MACHINE_ARN,
-      resolve: env.RESOLVE_STATE_MACHINE_ARN,
-      rotate: env.ROTATE_STATE_MACHINE_ARN,
-    },
+    stateMachineArns: stateMachineArnsOf(env),
   });
-  const tagKey = env.MANAGED_TAG_KEY;
-  // EventBridge rules are regional: the events, the instances and this client share a region.
-  const options: IntakeOptions =
-    tagKey === undefined
-      ? {}
-      : {
-          confirmManaged: managedByTag(new Ec2Inventory({ client: new EC2Client({}) }), {
-            key: tagKey,
-            ...(env.MANAGED_TAG_VALUE === undefined ? {} : { value: env.MANAGED_TAG_VALUE }),
-          }),
-        };
+  const options = intakeOptionsOf(env, ec2Cloud);
   return {
     devices: new DynamoDeviceStore({ client, tableName: env.DEVICES_TABLE }),
     starter,

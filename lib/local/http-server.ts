@@ -4,22 +4,15 @@
  *
  * @module
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import {
-  BadRequestError,
-  errorResponse,
-  PayloadTooLargeError,
-  UnauthorizedError,
-} from "../api/errors.ts";
+import { BadRequestError, errorResponse, UnauthorizedError } from "../api/errors.ts";
 import { createRouter, dispatch } from "../api/routes.ts";
 import type { ApiContext, ApiResponse } from "../api/types.ts";
 import { bearerMatches } from "./auth.ts";
 import { consoleFile, DEFAULT_CONSOLE_DIR } from "./console-files.ts";
-
-/** Private keys are a few KB; a 1,000-device registration well under this. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+import { readBodyText, send } from "./http-io.ts";
 
 export interface ApiServerOptions {
   context: ApiContext;
@@ -107,38 +100,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
 /** The parsed JSON body; `undefined` when there is none. */
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    req.resume();
-    throw new PayloadTooLargeError(MAX_BODY_BYTES);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      throw new PayloadTooLargeError(MAX_BODY_BYTES);
-    }
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = await readBodyText(req);
   if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text);
   } catch {
     throw new BadRequestError("(body)", "The request body is not valid JSON.");
   }
-}
-
-function send(res: ServerResponse, response: ApiResponse): void {
-  const payload = `${JSON.stringify(response.body)}\n`;
-  res.writeHead(response.status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(payload),
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-    ...response.headers,
-  });
-  res.end(payload);
 }

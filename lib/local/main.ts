@@ -10,6 +10,7 @@ import { InvalidInventoryError } from "../devices/errors.ts";
 import { API_TOKEN_FILE } from "./discovery.ts";
 import { InvalidDataDirError, LocalUsageError, RuntimeLockedError } from "./errors.ts";
 import { startLocalRuntime } from "./runtime.ts";
+import { waitForStopSignal } from "./stop-signal.ts";
 
 export const USAGE = `Usage: keyheal local start [--data-dir D] [--port P] [--inventory F] [--probe-interval 10s]
 
@@ -115,27 +116,8 @@ export async function runLocalRuntimeMain(argv: string[], io: MainIo): Promise<n
       "",
     ].join("\n"),
   );
-  const signal = await (io.stopSignal ?? waitForStopSignal)();
+  const signal = await (io.stopSignal ?? (() => waitForStopSignal("keyheal local runtime")))();
   io.err(`keyheal local runtime: ${signal}, stopping\n`);
   await runtime.stop();
   return 0;
-}
-
-/** The first SIGTERM or SIGINT; a second one while stopping exits at once. */
-function waitForStopSignal(): Promise<string> {
-  return new Promise((resolveSignal) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      const force = (again: NodeJS.Signals) => {
-        process.stderr.write(`keyheal local runtime: ${again} again, exiting without waiting\n`);
-        process.exit(130);
-      };
-      process.once("SIGTERM", force);
-      process.once("SIGINT", force);
-      resolveSignal(signal);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
 }

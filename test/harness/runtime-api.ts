@@ -1,5 +1,6 @@
 import type { DeviceView, RunView } from "../../lib/api/views.ts";
-import type { TestDevice } from "./fleet.ts";
+import { deviceReconnectedEvent } from "../../lib/events/build.ts";
+import { freePort, type TestDevice } from "./fleet.ts";
 import { eventually, type RuntimeProcess } from "./local-runtime.ts";
 
 export type List<T> = { items: T[]; nextCursor: string | null };
@@ -30,4 +31,30 @@ export function endedRunOf(runtime: RuntimeProcess, runId: string): Promise<RunV
     const { body } = await runtime.api<RunView>("GET", `/runs/${encodeURIComponent(runId)}`);
     return body.status !== "RUNNING" && body;
   });
+}
+
+/**
+ * Three failure records, after clearing the old ones: `ghost-a` and `ghost-b` listen nowhere
+ * (CONNECTION_REFUSED), `impostor` is `real`'s sshd pinned to another host key
+ * (HOST_KEY_MISMATCH). Each is reconnected once and its run ends FAILED.
+ */
+export async function recordThreeFailures(runtime: RuntimeProcess, real: TestDevice) {
+  await runtime.api("DELETE", "/failures");
+  await runtime.api("POST", "/devices", {
+    devices: [
+      { id: "ghost-a", host: "127.0.0.1", port: await freePort(), adminUser: "root" },
+      { id: "ghost-b", host: "127.0.0.1", port: await freePort(), adminUser: "root" },
+      { ...registration(real), id: "impostor", hostKeyFingerprint: `SHA256:${"A".repeat(43)}` },
+    ],
+  });
+  for (const id of ["ghost-a", "ghost-b", "impostor"]) {
+    const { body } = await runtime.api<{ runId: string }>(
+      "POST",
+      "/events",
+      deviceReconnectedEvent({ deviceId: id }),
+    );
+    const run = await endedRunOf(runtime, body.runId);
+    if (run.status !== "FAILED")
+      throw new Error(`the run of ${id} ended ${run.status}, not FAILED`);
+  }
 }

@@ -7,13 +7,19 @@ import type { JobView } from "../../../lib/api/handlers/jobs.ts";
 import type { DeviceView, FailureView, KeyView, RunView } from "../../../lib/api/views.ts";
 import { deviceReconnectedEvent } from "../../../lib/events/build.ts";
 import { generateKeyPair, importPrivateKey } from "../../../lib/keys/index.ts";
-import { type Fleet, freePort, startFleet, type TestDevice } from "../../harness/fleet.ts";
+import { type Fleet, startFleet, type TestDevice } from "../../harness/fleet.ts";
 import {
   eventually,
   type RuntimeProcess,
   startRuntimeProcess,
 } from "../../harness/local-runtime.ts";
-import { deviceOf, endedRunOf, type List, registration } from "../../harness/runtime-api.ts";
+import {
+  deviceOf,
+  endedRunOf,
+  type List,
+  recordThreeFailures,
+  registration,
+} from "../../harness/runtime-api.ts";
 
 type Stats = {
   since: string | null;
@@ -237,26 +243,7 @@ describe("the ops API's operator features", () => {
   });
 
   it("counts failures by cause, per device and over a time range", async () => {
-    await runtime.api("DELETE", "/failures");
-    await runtime.api("POST", "/devices", {
-      devices: [
-        { id: "ghost-a", host: "127.0.0.1", port: await freePort(), adminUser: "root" },
-        { id: "ghost-b", host: "127.0.0.1", port: await freePort(), adminUser: "root" },
-        {
-          ...registration(device(0)),
-          id: "impostor",
-          hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
-        },
-      ],
-    });
-    for (const id of ["ghost-a", "ghost-b", "impostor"]) {
-      const { body } = await runtime.api<{ runId: string }>(
-        "POST",
-        "/events",
-        deviceReconnectedEvent({ deviceId: id }),
-      );
-      expect((await endedRun(body.runId)).status).toBe("FAILED");
-    }
+    await recordThreeFailures(runtime, device(0));
 
     const all = await stats();
     expect(all.total).toBe(3);

@@ -14,11 +14,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { progressBar } from "../../../lib/cli/wait.ts";
 import { generateKeyPair } from "../../../lib/keys/index.ts";
+import { type CliResult, KEYHEAL, runKeyheal } from "../../harness/cli.ts";
 import { type Fleet, freePort, startFleet, type TestDevice } from "../../harness/fleet.ts";
 import { type RuntimeProcess, startRuntimeProcess } from "../../harness/local-runtime.ts";
 import { run as exec } from "../../harness/system.ts";
 
-const KEYHEAL = new URL("../../../bin/keyheal", import.meta.url).pathname;
 const DEVICE_FIELDS = [
   "id",
   "host",
@@ -76,32 +76,11 @@ let stopped = false;
 let gen1: { file: string; publicKey: string; fingerprint: string };
 const device = (i: number) => fleet.devices[i] as TestDevice;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
-/** `bin/keyheal args…` with only PATH, HOME and KEYHEAL_DATA_DIR in its environment. */
+/** `bin/keyheal args…` against this file's runtime. */
 function keyheal(args: string[], stdin = ""): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KEYHEAL, args, {
-      cwd: work,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work, KEYHEAL_DATA_DIR: dataDir },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString("utf8");
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return runKeyheal(args, { cwd: work, dataDir, stdin });
 }
 
 /** `keyheal args… --json`, which must succeed, parsed. */

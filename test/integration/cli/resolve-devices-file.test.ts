@@ -1,43 +1,20 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateKeyPair } from "../../../lib/keys/index.ts";
+import { runKeyheal } from "../../harness/cli.ts";
 import { type Fleet, startFleet, type TestDevice } from "../../harness/fleet.ts";
 import { type RuntimeProcess, startRuntimeProcess } from "../../harness/local-runtime.ts";
 import { deviceOf, registration } from "../../harness/runtime-api.ts";
 
-const KEYHEAL = new URL("../../../bin/keyheal", import.meta.url).pathname;
 const password = inject("devicePassword");
 let fleet: Fleet;
 let runtime: RuntimeProcess;
 let work: string;
 const device = (i: number) => fleet.devices[i] as TestDevice;
 
-function keyheal(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KEYHEAL, args, {
-      cwd: work,
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: work,
-        KEYHEAL_DATA_DIR: runtime.dataDir,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString("utf8");
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const keyheal = (args: string[]) => runKeyheal(args, { cwd: work, dataDir: runtime.dataDir });
 
 beforeAll(async () => {
   fleet = await startFleet(2);

@@ -6,13 +6,19 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { DeviceView, FailureView, KeyView, RunView } from "../../../lib/api/views.ts";
 import { deviceReconnectedEvent } from "../../../lib/events/build.ts";
 import { generateKeyPair } from "../../../lib/keys/index.ts";
-import { type Fleet, freePort, startFleet, type TestDevice } from "../../harness/fleet.ts";
+import { type Fleet, startFleet, type TestDevice } from "../../harness/fleet.ts";
 import {
   eventually,
   type RuntimeProcess,
   startRuntimeProcess,
 } from "../../harness/local-runtime.ts";
-import { deviceOf, endedRunOf, type List, registration } from "../../harness/runtime-api.ts";
+import {
+  deviceOf,
+  endedRunOf,
+  type List,
+  recordThreeFailures,
+  registration,
+} from "../../harness/runtime-api.ts";
 
 let fleet: Fleet;
 let dataDir: string;
@@ -249,23 +255,7 @@ describe("the ops API on the local runtime", () => {
   });
 
   it("lists, filters, shows, retries and deletes failures", async () => {
-    await runtime.api("DELETE", "/failures");
-    await runtime.api("POST", "/devices", {
-      devices: [
-        { id: "ghost-a", host: "127.0.0.1", port: await freePort(), adminUser: "root" },
-        { id: "ghost-b", host: "127.0.0.1", port: await freePort(), adminUser: "root" },
-        // Device 2's real sshd, pinned to another host key.
-        {
-          ...registration(device(2)),
-          id: "impostor",
-          hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
-        },
-      ],
-    });
-    for (const id of ["ghost-a", "ghost-b", "impostor"]) {
-      const { body } = await sendReconnect(id);
-      expect((await endedRun(body.runId)).status).toBe("FAILED");
-    }
+    await recordThreeFailures(runtime, device(2));
 
     const all = await failures();
     expect(all.map((f) => [f.deviceId, f.cause]).sort()).toEqual([
