@@ -17,6 +17,13 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/**
+ * Where a device that refuses connections "lives": loopback address 127.0.0.2, on which no test
+ * server listens (sshd devices and runtimes bind 127.0.0.1 only), so another test file's sshd
+ * taking the port cannot turn the refusal into an answer.
+ */
+export const REFUSING_HOST = "127.0.0.2";
+
 async function waitForPort(port: number, deadlineMs: number): Promise<boolean> {
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {

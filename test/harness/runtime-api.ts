@@ -1,6 +1,6 @@
 import type { DeviceView, RunView } from "../../lib/api/views.ts";
 import { deviceReconnectedEvent } from "../../lib/events/build.ts";
-import { freePort, type TestDevice } from "./fleet.ts";
+import { freePort, REFUSING_HOST, type TestDevice } from "./fleet.ts";
 import { eventually, type RuntimeProcess } from "./local-runtime.ts";
 
 export type List<T> = { items: T[]; nextCursor: string | null };
@@ -34,7 +34,7 @@ export function endedRunOf(runtime: RuntimeProcess, runId: string): Promise<RunV
 }
 
 /**
- * Three failure records, after clearing the old ones: `ghost-a` and `ghost-b` listen nowhere
+ * Three failure records, after clearing the old ones: `ghost-a` and `ghost-b` refuse connections
  * (CONNECTION_REFUSED), `impostor` is `real`'s sshd pinned to another host key
  * (HOST_KEY_MISMATCH). Each is reconnected once and its run ends FAILED.
  */
@@ -42,8 +42,8 @@ export async function recordThreeFailures(runtime: RuntimeProcess, real: TestDev
   await runtime.api("DELETE", "/failures");
   await runtime.api("POST", "/devices", {
     devices: [
-      { id: "ghost-a", host: "127.0.0.1", port: await freePort(), adminUser: "root" },
-      { id: "ghost-b", host: "127.0.0.1", port: await freePort(), adminUser: "root" },
+      { id: "ghost-a", host: REFUSING_HOST, port: await freePort(), adminUser: "root" },
+      { id: "ghost-b", host: REFUSING_HOST, port: await freePort(), adminUser: "root" },
       { ...registration(real), id: "impostor", hostKeyFingerprint: `SHA256:${"A".repeat(43)}` },
     ],
   });

@@ -15,7 +15,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { progressBar } from "../../../lib/cli/wait.ts";
 import { generateKeyPair } from "../../../lib/keys/index.ts";
 import { type CliResult, KEYHEAL, runKeyheal } from "../../harness/cli.ts";
-import { type Fleet, freePort, startFleet, type TestDevice } from "../../harness/fleet.ts";
+import {
+  type Fleet,
+  freePort,
+  REFUSING_HOST,
+  startFleet,
+  type TestDevice,
+} from "../../harness/fleet.ts";
 import { type RuntimeProcess, startRuntimeProcess } from "../../harness/local-runtime.ts";
 import { run as exec } from "../../harness/system.ts";
 
@@ -145,14 +151,16 @@ async function failures(...filters: string[]): Promise<Failure[]> {
   return (await json<{ items: Failure[] }>(["failures", "list", ...filters])).items;
 }
 
-async function writeInventory(entries: { id: string; port: number; user: string; fp?: string }[]) {
+async function writeInventory(
+  entries: { id: string; port: number; user: string; fp?: string; host?: string }[],
+) {
   const file = join(work, "fleet.yaml");
   await writeFile(
     file,
     `devices:\n${entries
       .map(
         (each) =>
-          `  - id: ${each.id}\n    host: 127.0.0.1\n    port: ${each.port}\n    adminUser: ${each.user}\n${each.fp ? `    hostKeyFingerprint: "${each.fp}"\n` : ""}`,
+          `  - id: ${each.id}\n    host: ${each.host ?? "127.0.0.1"}\n    port: ${each.port}\n    adminUser: ${each.user}\n${each.fp ? `    hostKeyFingerprint: "${each.fp}"\n` : ""}`,
       )
       .join("")}`,
   );
@@ -435,8 +443,8 @@ describe("keyheal against a local runtime", () => {
   it("failures list filters, show gives the handling step, stats count by cause", async () => {
     // Two devices that refuse connections: more failures, of another cause.
     const ghosts = [
-      { id: "ghost-a", port: await freePort(), user: "root" },
-      { id: "ghost-b", port: await freePort(), user: "root" },
+      { id: "ghost-a", host: REFUSING_HOST, port: await freePort(), user: "root" },
+      { id: "ghost-b", host: REFUSING_HOST, port: await freePort(), user: "root" },
     ];
     expect((await keyheal(["devices", "import", await writeInventory(ghosts)])).code).toBe(0);
     for (const ghost of ghosts) {
