@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import type { TestProject } from "vitest/node";
 import {
@@ -37,10 +37,22 @@ export default async function setup(project: TestProject) {
       await run("useradd", ["-M", "-d", `${TEST_ROOT}/home/${user}`, "-s", "/bin/sh", user]);
     }
   }
-  const password = randomBytes(12).toString("base64url");
+  const password = testPassword();
   const chpasswd = run("chpasswd");
   chpasswd.child.stdin?.end(users.map((u) => `${u}:${password}\n`).join(""));
   await chpasswd;
   await writeFile(`/etc/sudoers.d/${OPS_USER}`, `${OPS_USER} ALL=(ALL) ALL\n`, { mode: 0o440 });
   project.provide("devicePassword", password);
+}
+
+/**
+ * The pool's password: made once per machine (root-only file), so that two test runs at the same
+ * time never change the password under each other's feet.
+ */
+function testPassword(): string {
+  const file = `${TEST_ROOT}/pool-password`;
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const password = randomBytes(12).toString("base64url");
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
 }
