@@ -64,6 +64,24 @@ export const CAUSES = {
     summary: "A line keyheal must change in authorized_keys cannot be parsed.",
     hint: "Fix the named line of authorized_keys by hand (an unclosed quote, for example), then retry.",
   },
+  OUTPUT_TOO_LARGE: {
+    summary: "The device sent more output than keyheal reads; nothing was changed.",
+    hint: "Check the size of authorized_keys (keyheal reads at most 1 MiB) and that the login prints nothing endless, then retry.",
+  },
+  REMOTE_PROTOCOL: {
+    summary:
+      "The device ran something other than keyheal's command (a forced command= on the key, or a restricted shell).",
+    hint: "Remove the command= option or restricted shell from the key keyheal uses, or resolve by hand with the admin password, then retry.",
+  },
+  SUDO_FAILED: {
+    summary:
+      "sudo did not give keyheal a root shell: it refused the password, needs one, or requires a tty.",
+    hint: "Check that the login user may sudo (sudo -l), give its password, and remove requiretty for it, then retry.",
+  },
+  AUTHORIZED_KEYS_PATH_INVALID: {
+    summary: "The device's authorizedKeysPath uses a form sshd would not expand the same way.",
+    hint: "Use a path relative to the home, or one with %h, %u, %U, %% or a leading ~/ only, as in sshd_config's AuthorizedKeysFile, then retry.",
+  },
   USER_CREATE_FAILED: {
     summary: "The admin user is missing and could not be created.",
     hint: "Log in with a user that is root or may sudo (useradd), or create the user by hand, then retry.",

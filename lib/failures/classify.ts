@@ -6,6 +6,8 @@ import {
   UnsupportedKeyTypeError,
 } from "../keys/errors.ts";
 import {
+  AuthorizedKeysPathError,
+  AuthorizedKeysTooLargeError,
   ConcurrentModificationError,
   InvalidUsernameError,
   UnsafePathError,
@@ -24,7 +26,10 @@ import {
   HandshakeTimeoutError,
   HostKeyMismatchError,
   HostKeyNotPinnedError,
+  OutputTooLargeError,
+  RemoteProtocolError,
   type Stage,
+  SudoFailedError,
 } from "../ssh/errors.ts";
 import type { Cause } from "./causes.ts";
 
@@ -50,6 +55,12 @@ export function classify(error: unknown, stage: Stage): Cause {
     return stage === "verify" ? "SSH_CONFIG_MODIFIED" : "AUTH_REJECTED";
   }
   if (error instanceof VerificationFailedError) return "SSH_CONFIG_MODIFIED";
+  if (error instanceof OutputTooLargeError || error instanceof AuthorizedKeysTooLargeError) {
+    return "OUTPUT_TOO_LARGE";
+  }
+  if (error instanceof RemoteProtocolError) return "REMOTE_PROTOCOL";
+  if (error instanceof SudoFailedError) return "SUDO_FAILED";
+  if (error instanceof AuthorizedKeysPathError) return "AUTHORIZED_KEYS_PATH_INVALID";
   if (error instanceof ConnectTimeoutError) return "CONNECTION_TIMEOUT";
   if (
     error instanceof HandshakeTimeoutError ||

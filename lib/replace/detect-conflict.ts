@@ -1,7 +1,8 @@
 import { classify } from "../failures/classify.ts";
 import { OperationFailedError } from "../failures/errors.ts";
-import { openSession, type SshTimeouts } from "../ssh/session.ts";
-import { type DeviceTarget, type Generation, generationCredentials } from "./heal-device.ts";
+import type { SshTimeouts } from "../ssh/session.ts";
+import { connectWithGenerations, type Generation } from "./connect.ts";
+import type { DeviceTarget } from "./heal-device.ts";
 
 export interface Detection {
   deviceId: string;
@@ -14,7 +15,7 @@ export interface Detection {
 }
 
 /**
- * Learns which platform key generation a device holds, on one connection: the generations are
+ * Learns which platform key generation a device holds, on one connection per five generations,
  * offered newest first. Failures (refused key, host-key mismatch, unreachable) are thrown as
  * {@link OperationFailedError} with their cause.
  */
@@ -25,25 +26,25 @@ export async function detectKey(options: {
   signal?: AbortSignal;
 }): Promise<Detection> {
   const { device, generations } = options;
-  let session: Awaited<ReturnType<typeof openSession>>;
+  let found: Awaited<ReturnType<typeof connectWithGenerations>>;
   try {
-    session = await openSession({
-      host: device.host,
-      port: device.port,
-      username: device.adminUser,
-      hostKeyFingerprint: device.hostKeyFingerprint,
-      credentials: generationCredentials(generations),
-      timeouts: options.timeouts,
-      signal: options.signal,
-    });
+    found = await connectWithGenerations(
+      {
+        host: device.host,
+        port: device.port,
+        username: device.adminUser,
+        hostKeyFingerprint: device.hostKeyFingerprint,
+      },
+      generations,
+      options,
+    );
   } catch (error) {
     throw new OperationFailedError(classify(error, "handshake"), "handshake", "DETECT", {
       cause: error,
     });
   }
+  const { session, held } = found;
   session.close();
-  const held = generations[session.credentialIndex];
-  if (!held) throw new Error("ssh2 reported a credential that was never offered");
   return {
     deviceId: device.id,
     outcome: held.generation === generations[0]?.generation ? "KEY_BASED" : "KEY_CONFLICT",

@@ -80,3 +80,28 @@ export class InvalidUsernameError extends Error {
     this.username = username;
   }
 }
+
+/** An authorizedKeysPath sshd would expand differently from what it says. */
+export class AuthorizedKeysPathError extends Error {
+  readonly path: string;
+  constructor(path: string, why: string) {
+    super(
+      `authorizedKeysPath "${path}" is refused: ${why}. Give the path as sshd_config's AuthorizedKeysFile does (relative to the home, or with %h, %u, %U, %% or a leading ~/).`,
+    );
+    this.name = "AuthorizedKeysPathError";
+    this.path = path;
+  }
+}
+
+/** The device printed a size beyond what keyheal reads for authorized_keys. */
+export class AuthorizedKeysTooLargeError extends RemoteStepError {
+  readonly path: string;
+  constructor(path: string, detail: string) {
+    super(
+      `${path} is larger than keyheal reads (1 MiB); nothing was changed. Remove unused lines by hand, then retry.`,
+      detail,
+    );
+    this.name = "AuthorizedKeysTooLargeError";
+    this.path = path;
+  }
+}

@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { editAuthorizedKeys } from "../authorized-keys/index.ts";
 import { classify } from "../failures/classify.ts";
 import { type Operation, OperationFailedError } from "../failures/errors.ts";
 import type { KeyPair } from "../keys/types.ts";
 import { AuthRejectedError, type Stage } from "../ssh/errors.ts";
+import { RemoteShell } from "../ssh/remote-shell.ts";
 import {
   type Credential,
   openSession,
@@ -10,17 +12,24 @@ import {
   type SshSession,
   type SshTimeouts,
 } from "../ssh/session.ts";
+import {
+  authorizedKeysPathSegments,
+  DEFAULT_AUTHORIZED_KEYS_PATH,
+} from "./authorized-keys-path.ts";
+import { connectWithGenerations, type Generation, generationCredentials } from "./connect.ts";
 import { InvalidUsernameError, VerificationFailedError } from "./errors.ts";
 import {
-  commitAuthorizedKeys,
   ensureUser,
   hashOf,
   type RemoteContext,
   readAuthorizedKeys,
-  remoteUid,
   type Snapshot,
-  stageAuthorizedKeys,
+  swapAuthorizedKeys,
 } from "./remote.ts";
+import { SHELL_LIBRARY } from "./remote-scripts.ts";
+
+export type { Generation } from "./connect.ts";
+export { generationCredentials } from "./connect.ts";
 
 /** One device as the engine sees it. */
 export interface DeviceTarget {
@@ -31,12 +40,6 @@ export interface DeviceTarget {
   hostKeyFingerprint?: string | undefined;
   /** Relative to the admin user's home, or absolute. Default `.ssh/authorized_keys`. */
   authorizedKeysPath?: string | undefined;
-}
-
-/** A platform key generation; generation numbers grow with each rotation. */
-export interface Generation {
-  generation: number;
-  key: KeyPair;
 }
 
 /**
@@ -52,15 +55,18 @@ export type Access =
   | { mode: "password"; password: string; loginUser?: string }
   | { mode: "custom-key"; key: KeyPair; adopt?: boolean };
 
+/**
+ * The points of a heal, in order. `writing` and `prune-writing` are reported with the write
+ * command in flight, the others once the step is done.
+ */
 export type ReplaceStep =
   | "connected"
   | "read"
-  | "staged"
+  | "writing"
   | "committed"
   | "verified"
-  | "prune-staged"
-  | "pruned"
-  | "reverified";
+  | "prune-writing"
+  | "pruned";
 
 export interface HealOptions {
   device: DeviceTarget;
@@ -86,14 +92,11 @@ export interface HealResult {
   hostKeyFingerprint: string;
   pinnedOnFirstContact: boolean;
   userCreated: boolean;
-  /** SSH handshakes this run made: 1 to detect, at most 2 more to heal. */
+  /** SSH handshakes this run made: 1 to detect (more for old generations), 1 more to verify. */
   handshakes: number;
   steps: ReplaceStep[];
 }
 
-/** OpenSSH counts every offered key against MaxAuthTries (default 6). */
-const MAX_GENERATIONS_OFFERED = 5;
-const DEFAULT_PATH = ".ssh/authorized_keys";
 const USERNAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 function operationFor(stage: Stage, access: Access): Operation {
@@ -113,16 +116,6 @@ function operationFor(stage: Stage, access: Access): Operation {
   }
 }
 
-/** Publickey credentials for the newest generations, labelled by fingerprint only. */
-export function generationCredentials(generations: Generation[]): Credential[] {
-  return generations.slice(0, MAX_GENERATIONS_OFFERED).map(({ generation, key }) => ({
-    kind: "publickey",
-    label: `generation ${generation} (${key.fingerprint})`,
-    fingerprint: key.fingerprint,
-    privateKey: key.privateKey,
-  }));
-}
-
 function customCredential(key: KeyPair): Credential {
   return {
     kind: "publickey",
@@ -133,12 +126,15 @@ function customCredential(key: KeyPair): Credential {
 }
 
 /**
- * Heals one device by the safe replacement protocol (DESIGN §4):
- * the first connection detects which key the device holds and stays open; the current
- * generation is added by compare-and-swap; a fresh connection proves it works; only then are
- * older generations removed, and a last fresh connection proves it again. A refused
- * verification is rolled back over the still-open first session. Every interruption leaves
- * either the old keys, or both, or the verified new key: the next run converges.
+ * Heals one device by the safe replacement protocol (docs/protocol.md):
+ * the first connection detects which key the device holds and keeps one framed shell open; the
+ * current generation is added by compare-and-swap in one step; a fresh connection with the new
+ * key proves it logs in and runs a command; only then are older generations removed, over the
+ * first shell. A refused verification is rolled back over that same shell. Every interruption
+ * leaves either the old keys, or both, or the verified new key: the next run converges.
+ *
+ * Two handshakes and three shell steps for a device holding an earlier generation; one handshake
+ * and one step for a device already on the current one.
  */
 export async function healDevice(options: HealOptions): Promise<HealResult> {
   const { device, generations } = options;
@@ -167,27 +163,36 @@ export async function healDevice(options: HealOptions): Promise<HealResult> {
       });
     }
   }
+  const path = device.authorizedKeysPath ?? DEFAULT_AUTHORIZED_KEYS_PATH;
+  const segments = await at("read", async () => authorizedKeysPathSegments(path, device.adminUser));
   if (!current && !(access.mode === "custom-key" && access.adopt)) {
     throw new OperationFailedError("INTERNAL", "connect", operationFor("connect", access), {
       cause: new Error("No platform key generation is available: import or rotate a key first."),
     });
   }
 
-  const credentials =
-    access.mode === "platform"
-      ? generationCredentials(generations)
-      : access.mode === "password"
-        ? [{ kind: "password" as const, label: "password", password: access.password }]
-        : [customCredential(access.key)];
-
+  const target: SessionTarget = {
+    host: device.host,
+    port: device.port,
+    username: loginUser,
+    hostKeyFingerprint: device.hostKeyFingerprint,
+  };
+  let heldGeneration: number | null = null;
   const first = await at("handshake", async () => {
+    if (access.mode === "platform") {
+      const found = await connectWithGenerations(target, generations, options);
+      handshakes += found.connections;
+      heldGeneration = found.held.generation;
+      return found.session;
+    }
     handshakes += 1;
+    const credential: Credential =
+      access.mode === "password"
+        ? { kind: "password", label: "password", password: access.password }
+        : customCredential(access.key);
     return openSession({
-      host: device.host,
-      port: device.port,
-      username: loginUser,
-      hostKeyFingerprint: device.hostKeyFingerprint,
-      credentials,
+      ...target,
+      credentials: [credential],
       timeouts: options.timeouts,
       signal: options.signal,
     });
@@ -204,8 +209,6 @@ export async function healDevice(options: HealOptions): Promise<HealResult> {
   };
 
   try {
-    const heldGeneration =
-      access.mode === "platform" ? (generations[first.credentialIndex]?.generation ?? null) : null;
     const base = {
       deviceId: device.id,
       heldGeneration,
@@ -214,17 +217,15 @@ export async function healDevice(options: HealOptions): Promise<HealResult> {
     };
 
     let userCreated = false;
-    const ctx: RemoteContext = {
-      session: first,
-      path: device.authorizedKeysPath ?? DEFAULT_PATH,
-      privilege: "self",
-    };
-    if (loginUser !== device.adminUser) {
-      const uid = await at("user-create", () => remoteUid(first));
-      ctx.privilege = uid === 0 ? "root" : "sudo";
+    const asAnotherUser = loginUser !== device.adminUser;
+    const sudoPassword = access.mode === "password" ? access.password : undefined;
+    const shell = await at(asAnotherUser ? "user-create" : "read", () =>
+      openWorkShell(first, asAnotherUser, sudoPassword),
+    );
+    const ctx: RemoteContext = { shell, path, segments };
+    if (asAnotherUser) {
       ctx.owner = device.adminUser;
-      if (access.mode === "password") ctx.sudoPassword = access.password;
-      userCreated = await at("user-create", () => ensureUser(ctx, device.adminUser));
+      userCreated = await at("user-create", () => ensureUser(shell, device.adminUser));
     }
     await step("connected");
 
@@ -251,28 +252,27 @@ export async function healDevice(options: HealOptions): Promise<HealResult> {
       editAuthorizedKeys(before.content, { present: [newest.key], absent: [] }),
     );
     if (added.changed) {
-      await writeBySwap(ctx, before, added.content, at, step, ["staged", "committed"]);
+      await writeBySwap(ctx, before, added.content, (fn) => at("write", fn), step, "writing");
+      await step("committed");
     }
-    const alreadyProven =
-      !added.changed && heldGeneration === newest.generation && loginUser === device.adminUser;
+    const alreadyProven = !added.changed && heldGeneration === newest.generation && !asAnotherUser;
     if (!alreadyProven) {
       handshakes += 1;
-      await verifyOrRollBack(
+      await verifyOrRollBack({
         ctx,
-        pinned,
+        target: pinned,
         newest,
         before,
-        added.content,
-        added.changed,
+        written: added.changed ? added.content : undefined,
         options,
         at,
-      );
+      });
     }
     await step("verified");
 
-    // 4: only now remove older generations, and prove the current one again.
-    // No re-read: the bytes are the ones just written (or read), and compare-and-swap refuses the
-    // rename if anyone changed the file since.
+    // 4: only now remove older generations. The new key's line is kept byte for byte and the
+    // file keeps the owner and mode sshd just accepted, so the proof above still holds; no
+    // re-read: compare-and-swap refuses the rename if anyone changed the file since.
     const mid: Snapshot = added.changed
       ? { content: added.content, hash: hashOf(added.content), existed: true }
       : before;
@@ -280,13 +280,8 @@ export async function healDevice(options: HealOptions): Promise<HealResult> {
       editAuthorizedKeys(mid.content, { present: [newest.key], absent: older }),
     );
     if (pruned.changed) {
-      await writeBySwap(ctx, mid, pruned.content, (_s, fn) => at("prune", fn), step, [
-        "prune-staged",
-        "pruned",
-      ]);
-      handshakes += 1;
-      await verifyOrRollBack(ctx, pinned, newest, mid, pruned.content, true, options, at);
-      await step("reverified");
+      await writeBySwap(ctx, mid, pruned.content, (fn) => at("prune", fn), step, "prune-writing");
+      await step("pruned");
     }
 
     return {
@@ -304,58 +299,83 @@ export async function healDevice(options: HealOptions): Promise<HealResult> {
   }
 }
 
-type At = <T>(stage: Stage, fn: () => Promise<T>) => Promise<T>;
+/**
+ * The shell the file steps run in: the login user's own; or, when the login user acts for
+ * another user and is not root, a root shell through sudo (the password goes only to sudo's own
+ * prompt, see remote-shell.ts).
+ */
+async function openWorkShell(
+  session: SshSession,
+  asAnotherUser: boolean,
+  sudoPassword: string | undefined,
+): Promise<RemoteShell> {
+  const own = await RemoteShell.open(session, { library: SHELL_LIBRARY });
+  if (!asAnotherUser || own.root) return own;
+  own.close();
+  return RemoteShell.open(session, {
+    library: SHELL_LIBRARY,
+    sudo: { password: sudoPassword },
+  });
+}
 
 async function writeBySwap(
   ctx: RemoteContext,
   snapshot: Snapshot,
   content: Buffer,
-  at: At,
+  at: <T>(fn: () => Promise<T>) => Promise<T>,
   step: (name: ReplaceStep) => Promise<void>,
-  [stagedStep, committedStep]: [ReplaceStep, ReplaceStep],
+  inFlight: ReplaceStep,
 ): Promise<void> {
-  const temp = await at("write", () => stageAuthorizedKeys(ctx, content));
-  await step(stagedStep);
-  await at("write", () => commitAuthorizedKeys(ctx, temp, snapshot.hash));
-  await step(committedStep);
+  await at(async () => {
+    const swap = swapAuthorizedKeys(ctx, content, snapshot.hash);
+    swap.catch(() => {}); // awaited below; a failure meanwhile is not unhandled
+    // Report the step with the command sent and in flight (one turn of the event loop lets the
+    // shell write it), so a test can cut the connection mid-write.
+    await new Promise((resolve) => setImmediate(resolve));
+    const reported = step(inFlight).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await swap;
+    const failure = await reported;
+    if (failure) throw failure;
+  });
 }
 
 /**
  * Logs in on a fresh connection with the new key and runs a command. When the device refuses
- * the key, the bytes from before the write are restored over the still-open first session.
+ * the key, the bytes from before the write are restored over the still-open first shell.
  * A verification that fails for any other reason (timeout, lost connection) leaves the file as
  * it is: it holds the previous keys as well, so nobody is locked out and the next run converges.
  */
-async function verifyOrRollBack(
-  ctx: RemoteContext,
-  target: SessionTarget,
-  newest: Generation,
-  before: Snapshot,
-  written: Buffer,
-  wasWritten: boolean,
-  options: HealOptions,
-  at: At,
-): Promise<void> {
+async function verifyOrRollBack(v: {
+  ctx: RemoteContext;
+  target: SessionTarget;
+  newest: Generation;
+  before: Snapshot;
+  /** The bytes written, when this run wrote any. */
+  written: Buffer | undefined;
+  options: HealOptions;
+  at: <T>(stage: Stage, fn: () => Promise<T>) => Promise<T>;
+}): Promise<void> {
   try {
-    await proveLogin(target, newest, options);
+    await proveLogin(v.target, v.newest, v.options);
   } catch (error) {
-    if (!(error instanceof AuthRejectedError) || !wasWritten) {
+    if (!(error instanceof AuthRejectedError) || v.written === undefined) {
       throw new OperationFailedError(classify(error, "verify"), "verify", "VERIFY", {
         cause: error,
       });
     }
+    const written = v.written;
     let rolledBack = false;
     try {
-      await at("rollback", async () => {
-        const temp = await stageAuthorizedKeys(ctx, before.content);
-        await commitAuthorizedKeys(ctx, temp, hashOf(written));
-      });
+      await v.at("rollback", () => swapAuthorizedKeys(v.ctx, v.before.content, hashOf(written)));
       rolledBack = true;
     } catch {
       // The file keeps both keys; the cause below says the rollback did not happen.
     }
     throw new OperationFailedError("SSH_CONFIG_MODIFIED", "verify", "VERIFY", {
-      cause: new VerificationFailedError(target.host, rolledBack, { cause: error }),
+      cause: new VerificationFailedError(v.target.host, rolledBack, { cause: error }),
     });
   }
 }
@@ -373,8 +393,10 @@ async function proveLogin(
     signal: options.signal,
   });
   try {
-    const result = await session.exec("echo keyheal-verified", { what: "verify" });
-    if (result.code !== 0 || !result.stdout.toString().includes("keyheal-verified")) {
+    // A marker of this run's own: a login that prints a banner cannot fake the answer.
+    const marker = `keyheal-verified-${randomBytes(8).toString("hex")}`;
+    const result = await session.exec(`echo ${marker}`, { what: "verify", maxOutputBytes: 65536 });
+    if (result.code !== 0 || !result.stdout.toString().includes(marker)) {
       throw new AuthRejectedError(target.host, target.username, ["verification command"]);
     }
   } finally {

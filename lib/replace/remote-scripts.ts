@@ -1,7 +1,16 @@
 /**
- * The POSIX sh steps keyheal runs on a device. Each script body is a constant; everything that
- * varies (paths, the owner, hashes) is passed as positional parameters quoted by `shQuote`, and
- * file contents travel on stdin. No user input is ever spliced into a script body.
+ * The POSIX sh functions keyheal runs on a device (docs/protocol.md). The library is constant
+ * text, sent once per shell; each step is one call whose arguments are quoted by `shQuote`, and
+ * file contents travel as `printf` escapes on the call's stdin. No user input is ever spliced
+ * into a function body.
+ *
+ * Paths arrive as segments (see authorized-keys-path.ts): `H` the user's home, `U` the uid,
+ * `L<text>` literal text. Functions `return` (never `exit`): the shell outlives each step.
+ *
+ * Privilege: when the shell is root and the file belongs to another user, the file work is done
+ * as that user (`setpriv`, else `runuser`), so that root never follows a link that user planted
+ * in a directory the user owns. A file in a root-owned directory (a central
+ * `/etc/ssh/authorized_keys/%u`) is worked on as root, its owner and mode kept, never chowned.
  */
 
 /**
@@ -12,7 +21,7 @@ export function shQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Exit codes shared by the scripts, decoded in remote.ts. */
+/** Exit codes shared by the functions, decoded in remote.ts. */
 export const EXIT = {
   OK: 0,
   SYMLINK: 10,
@@ -22,126 +31,142 @@ export const EXIT = {
   WRITE_FAILED: 14,
   RENAME_FAILED: 15,
   NO_HASH_TOOL: 16,
+  TOO_LARGE: 17,
   NO_HOME: 21,
-  BAD_TEMP: 22,
+  NO_DROP: 23,
   USER_CREATE_FAILED: 30,
   NO_USERADD: 31,
 } as const;
 
-/** Resolves $f (the authorized_keys path) and refuses symlinks and non-regular files. */
-const PRELUDE = `
-f=$1 owner=$2
-case $f in
-  /*) ;;
-  *)
-    if [ -n "$owner" ]; then
-      h=$(getent passwd "$owner" 2>/dev/null | cut -d: -f6)
-      [ -n "$h" ] || h=$(awk -F: -v u="$owner" '$1 == u { print $6 }' /etc/passwd)
-      [ -n "$h" ] || { echo "no home directory for $owner" >&2; exit ${EXIT.NO_HOME}; }
-    else
-      h=$HOME
-    fi
-    f="$h/$f" ;;
-esac
-d=$(dirname -- "$f")
-if [ -L "$d" ]; then echo "$d is a symlink" >&2; exit ${EXIT.SYMLINK}; fi
-if [ -L "$f" ]; then echo "$f is a symlink" >&2; exit ${EXIT.SYMLINK}; fi
-if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f is not a regular file" >&2; exit ${EXIT.NOT_REGULAR}; fi
-`;
-
-const READ = `${PRELUDE}
-[ -e "$f" ] || exit ${EXIT.ABSENT}
-cat -- "$f" || exit ${EXIT.WRITE_FAILED}
-`;
-
-/** Writes stdin to a fresh temp file beside the target (0600, owned by the user, fsynced). */
-const STAGE = `${PRELUDE}
-umask 077
-if [ ! -d "$d" ]; then
-  mkdir -p -- "$d" || exit ${EXIT.WRITE_FAILED}
-  chmod 700 "$d" || exit ${EXIT.WRITE_FAILED}
-  if [ -n "$owner" ]; then chown "$owner": "$d" || exit ${EXIT.WRITE_FAILED}; fi
-fi
-# Temp files left by an interrupted run; the device lease means no other run owns them.
-for s in "$d"/.keyheal-tmp.*; do
-  if [ -f "$s" ] && [ ! -L "$s" ]; then rm -f -- "$s"; fi
-done
-t=$(mktemp "$d/.keyheal-tmp.XXXXXXXX" 2>/dev/null) || {
-  t="$d/.keyheal-tmp.$$"
-  (set -C; : > "$t") || exit ${EXIT.WRITE_FAILED}
+const LIBRARY = `
+kh_where() {
+  kh_o=$1; shift
+  if [ -n "$kh_o" ]; then
+    kh_e=$(getent passwd "$kh_o" 2>/dev/null) || kh_e=$(awk -F: -v u="$kh_o" '$1 == u' /etc/passwd)
+    h=$(printf '%s\\n' "$kh_e" | cut -d: -f6); kh_uid=$(printf '%s\\n' "$kh_e" | cut -d: -f3)
+  else
+    h=$HOME; kh_uid=$(id -u)
+  fi
+  f=
+  for kh_s in "$@"; do
+    case $kh_s in
+      H) [ -n "$h" ] || { echo "no home directory for \${kh_o:-the login user}" >&2; return ${EXIT.NO_HOME}; }
+         f=$f$h ;;
+      U) f=$f$kh_uid ;;
+      L*) f=$f\${kh_s#L} ;;
+    esac
+  done
+  d=$(dirname -- "$f")
 }
-fail() { rm -f -- "$t"; exit ${EXIT.WRITE_FAILED}; }
-cat > "$t" || fail
-chmod 600 "$t" || fail
-if [ -n "$owner" ]; then chown "$owner": "$t" || fail; fi
-sync -- "$t" 2>/dev/null || sync
-printf '%s\\n' "$t"
-`;
-
-/** Renames the staged file over the target only if the target still has the hash read. */
-const COMMIT = `${PRELUDE}
-t=$3 want=$4
-case $t in
-  "$d"/.keyheal-tmp.*) ;;
-  *) echo "unexpected temp path" >&2; exit ${EXIT.BAD_TEMP} ;;
-esac
-if [ ! -f "$t" ] || [ -L "$t" ]; then echo "staged file is gone" >&2; exit ${EXIT.WRITE_FAILED}; fi
-digest() {
+kh_safe() {
+  if [ -L "$d" ]; then echo "$d is a symlink" >&2; return ${EXIT.SYMLINK}; fi
+  if [ -L "$f" ]; then echo "$f is a symlink" >&2; return ${EXIT.SYMLINK}; fi
+  if [ -e "$f" ] && [ ! -f "$f" ]; then echo "$f is not a regular file" >&2; return ${EXIT.NOT_REGULAR}; fi
+}
+kh_rootdir() {
+  kh_p=$d
+  while [ ! -e "$kh_p" ]; do kh_p=$(dirname -- "$kh_p"); done
+  [ "$(ls -ldn -- "$kh_p" | awk '{ print $3 }')" = 0 ]
+}
+kh_as() {
+  kh_u=$1; shift
+  kh_g=$(id -g "$kh_u" 2>/dev/null) || { echo "no user $kh_u" >&2; return ${EXIT.NO_DROP}; }
+  if command -v setpriv >/dev/null 2>&1; then
+    setpriv --reuid="$kh_u" --regid="$kh_g" --init-groups -- sh -c 'eval "$KH_LIB"; "$@"' kh "$@"
+  elif command -v runuser >/dev/null 2>&1; then
+    runuser -u "$kh_u" -- sh -c 'eval "$KH_LIB"; "$@"' kh "$@"
+  else
+    echo "neither setpriv nor runuser is installed to act as $kh_u" >&2; return ${EXIT.NO_DROP}
+  fi
+}
+kh_digest() {
   if command -v sha256sum >/dev/null 2>&1; then sha256sum < "$1" | cut -d' ' -f1
   elif command -v shasum >/dev/null 2>&1; then shasum -a 256 < "$1" | cut -d' ' -f1
   elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 < "$1" | sed 's/^.*= *//'
   else return 1
   fi
 }
-if [ -e "$f" ]; then
-  have=$(digest "$f") || { rm -f -- "$t"; echo "no sha256sum, shasum or openssl" >&2; exit ${EXIT.NO_HASH_TOOL}; }
-else
-  have=absent
-fi
-if [ "$have" != "$want" ]; then rm -f -- "$t"; echo "changed since it was read" >&2; exit ${EXIT.CHANGED}; fi
-if [ -e "$f" ]; then
-  b="$d/.keyheal-backup.$(basename -- "$f")"
-  rm -f -- "$b"
-  cp -p -- "$f" "$b" 2>/dev/null || cp -- "$f" "$b" || { rm -f -- "$t"; exit ${EXIT.WRITE_FAILED}; }
-  if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then
-    chcon --reference="$f" -- "$t" 2>/dev/null || true
+kh_read() {
+  kh_o=$1 kh_max=$2; shift 2
+  kh_where "$kh_o" "$@" || return
+  if [ -n "$kh_o" ] && [ "$(id -u)" = 0 ] && [ "$kh_o" != root ] && ! kh_rootdir; then
+    kh_as "$kh_o" kh_read "" "$kh_max" "L$f"; return
   fi
-fi
-mv -f -- "$t" "$f" || { rm -f -- "$t"; exit ${EXIT.RENAME_FAILED}; }
-if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled && command -v restorecon >/dev/null 2>&1; then
-  restorecon -- "$f" 2>/dev/null || true
-fi
-sync -- "$d" 2>/dev/null || sync
+  kh_safe || return
+  [ -e "$f" ] || return ${EXIT.ABSENT}
+  kh_n=$(wc -c < "$f" | tr -d ' ') || return ${EXIT.WRITE_FAILED}
+  if [ "$kh_n" -gt "$kh_max" ]; then echo "$f has $kh_n bytes" >&2; return ${EXIT.TOO_LARGE}; fi
+  cat -- "$f" || return ${EXIT.WRITE_FAILED}
+}
+kh_write() {
+  kh_o=$1 kh_want=$2; shift 2
+  kh_where "$kh_o" "$@" || return
+  kh_central=
+  if [ -n "$kh_o" ] && [ "$(id -u)" = 0 ] && [ "$kh_o" != root ]; then
+    if kh_rootdir; then kh_central=1; else kh_as "$kh_o" kh_write "" "$kh_want" "L$f"; return; fi
+  fi
+  kh_safe || return
+  umask 077
+  if [ ! -d "$d" ]; then
+    mkdir -p -- "$d" && chmod 700 "$d" || return ${EXIT.WRITE_FAILED}
+  fi
+  for kh_s in "$d"/.keyheal-tmp.*; do
+    if [ -f "$kh_s" ] && [ ! -L "$kh_s" ]; then rm -f -- "$kh_s"; fi
+  done
+  t=$(mktemp "$d/.keyheal-tmp.XXXXXXXX" 2>/dev/null) || {
+    t="$d/.keyheal-tmp.$$"
+    (set -C; : > "$t") || return ${EXIT.WRITE_FAILED}
+  }
+  kh_fail() { rm -f -- "$t"; return "\${1:-${EXIT.WRITE_FAILED}}"; }
+  if [ -f "$f" ]; then
+    cp -p -- "$f" "$t" 2>/dev/null || cp -- "$f" "$t" || { kh_fail; return; }
+  elif [ -n "$kh_central" ]; then
+    chmod 644 "$t" || { kh_fail; return; }
+  fi
+  cat > "$t" || { kh_fail; return; }
+  sync -- "$t" 2>/dev/null || sync
+  if [ -e "$f" ]; then
+    kh_have=$(kh_digest "$f") || { echo "no sha256sum, shasum or openssl" >&2; kh_fail ${EXIT.NO_HASH_TOOL}; return; }
+  else
+    kh_have=absent
+  fi
+  if [ "$kh_have" != "$kh_want" ]; then echo "changed since it was read" >&2; kh_fail ${EXIT.CHANGED}; return; fi
+  if [ -e "$f" ]; then
+    kh_b="$d/.keyheal-backup.$(basename -- "$f")"
+    rm -f -- "$kh_b"
+    cp -p -- "$f" "$kh_b" 2>/dev/null || cp -- "$f" "$kh_b" || { kh_fail; return; }
+    if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then
+      chcon --reference="$f" -- "$t" 2>/dev/null || true
+    fi
+  fi
+  mv -f -- "$t" "$f" || { kh_fail ${EXIT.RENAME_FAILED}; return; }
+  if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled && command -v restorecon >/dev/null 2>&1; then
+    restorecon -- "$f" 2>/dev/null || true
+  fi
+  sync -- "$d" 2>/dev/null || sync
+}
+kh_ensure_user() {
+  kh_u=$1
+  if id -u "$kh_u" >/dev/null 2>&1; then echo exists; return 0; fi
+  if command -v useradd >/dev/null 2>&1; then
+    useradd -m -s /bin/sh "$kh_u" || return ${EXIT.USER_CREATE_FAILED}
+  elif command -v adduser >/dev/null 2>&1; then
+    adduser -D -s /bin/sh "$kh_u" || return ${EXIT.USER_CREATE_FAILED}
+  else
+    echo "neither useradd nor adduser is installed" >&2; return ${EXIT.NO_USERADD}
+  fi
+  # A new account is locked until it has a password; "*" unlocks key login without any password.
+  usermod -p '*' "$kh_u" 2>/dev/null || true
+  echo created
+}
 `;
 
-/** Creates the user when missing; runs as root. Prints "created" or "exists". */
-const ENSURE_USER = `
-u=$1
-if id -u "$u" >/dev/null 2>&1; then echo exists; exit 0; fi
-if command -v useradd >/dev/null 2>&1; then
-  useradd -m -s /bin/sh "$u" || exit ${EXIT.USER_CREATE_FAILED}
-elif command -v adduser >/dev/null 2>&1; then
-  adduser -D -s /bin/sh "$u" || exit ${EXIT.USER_CREATE_FAILED}
-else
-  echo "neither useradd nor adduser is installed" >&2; exit ${EXIT.NO_USERADD}
-fi
-# A new account is locked until it has a password; "*" unlocks key login without any password.
-usermod -p '*' "$u" 2>/dev/null || true
-echo created
-`;
+/** The library, as one line the shell runs: kept in KH_LIB for steps done as another user. */
+export const SHELL_LIBRARY = `KH_LIB=${shQuote(LIBRARY)}; export KH_LIB; eval "$KH_LIB"`;
 
-export const SCRIPTS = { READ, STAGE, COMMIT, ENSURE_USER } as const;
-export type ScriptName = keyof typeof SCRIPTS;
+export type StepName = "kh_read" | "kh_write" | "kh_ensure_user";
 
-/** How a script is run: as the logged-in user, directly as root, or through sudo. */
-export type Privilege = "self" | "root" | "sudo";
-
-/**
- * The command line for one script. With sudo, the password is the first line of stdin
- * (`sudo -S`), so it never appears in argv, a process list or a log.
- */
-export function scriptCommand(name: ScriptName, args: string[], privilege: Privilege): string {
-  const argv = [`keyheal-${name.toLowerCase()}`, ...args].map(shQuote).join(" ");
-  const sh = `sh -c ${shQuote(SCRIPTS[name])} ${argv}`;
-  return privilege === "sudo" ? `sudo -S -p '' ${sh}` : sh;
+/** One call of a library function, every argument quoted. */
+export function stepCommand(name: StepName, args: string[]): string {
+  return [name, ...args.map(shQuote)].join(" ");
 }

@@ -81,6 +81,8 @@ export class HostKeyNotPinnedError extends SshError {
 export class AuthRejectedError extends SshError {
   readonly username: string;
   readonly tried: string[];
+  /** The host key the refusing server presented (verified or pinned on this contact). */
+  hostKeyFingerprint: string | undefined;
   constructor(host: string, username: string, tried: string[], options?: ErrorOptions) {
     super(
       `${host} accepted none of the credentials offered for ${username} (${tried.join(", ") || "none"}).`,
@@ -117,4 +119,61 @@ export class HandshakeFailedError extends SshError {
     );
     this.name = "HandshakeFailedError";
   }
+}
+
+/** A device sent more output than a step may read; reading stopped at the cap. */
+export class OutputTooLargeError extends SshError {
+  readonly limitBytes: number;
+  constructor(host: string, what: string, limitBytes: number) {
+    super(
+      `${host} sent more than ${limitBytes} bytes for "${what}"; keyheal stopped reading and changed nothing. Check the file's size (authorized_keys larger than the limit) or what the login prints.`,
+    );
+    this.name = "OutputTooLargeError";
+    this.limitBytes = limitBytes;
+  }
+}
+
+/**
+ * The device answered outside keyheal's framing: a forced `command=` on the key, a restricted
+ * shell, or a login that runs something else than the command sent.
+ */
+export class RemoteProtocolError extends SshError {
+  /** The first bytes the device printed instead, with control characters removed. */
+  readonly detail: string;
+  constructor(host: string, message: string, detail: string, options?: ErrorOptions) {
+    super(`${host}: ${message}${detail ? ` (device printed: ${detail})` : ""}`, options);
+    this.name = "RemoteProtocolError";
+    this.detail = detail;
+  }
+}
+
+/** sudo did not give a root shell: it refused the password, needs one, or needs a tty. */
+export class SudoFailedError extends SshError {
+  readonly reason: "password-refused" | "password-needed" | "refused";
+  readonly detail: string;
+  constructor(
+    host: string,
+    reason: "password-refused" | "password-needed" | "refused",
+    detail: string,
+  ) {
+    const what = {
+      "password-refused": "sudo refused the password given",
+      "password-needed": "sudo asks for a password and none was given",
+      refused: "sudo did not run the command",
+    }[reason];
+    super(
+      `${host}: ${what}; nothing was changed. Check that the login user may sudo (sudo -l), without requiretty, then retry.${detail ? ` (sudo said: ${detail})` : ""}`,
+    );
+    this.name = "SudoFailedError";
+    this.reason = reason;
+    this.detail = detail;
+  }
+}
+
+/** Keeps what a device printed safe to log: no control characters or escapes, bounded. */
+export function printable(bytes: Buffer | string, max = 300): string {
+  const text = typeof bytes === "string" ? bytes : bytes.toString("utf8");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e]+/g, " ").trim();
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }

@@ -14,6 +14,7 @@ import {
   HandshakeTimeoutError,
   HostKeyMismatchError,
   HostKeyNotPinnedError,
+  OutputTooLargeError,
 } from "./errors.ts";
 
 /** A credential to offer, in the order given. Never logged: only `label` and `fingerprint` are. */
@@ -31,6 +32,9 @@ export interface SshTimeouts {
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
 }
+
+/** What one remote step may print before keyheal stops reading (docs/security.md). */
+export const MAX_OUTPUT_BYTES = 1024 * 1024;
 
 export const DEFAULT_TIMEOUTS: SshTimeouts = {
   connectMs: 5_000,
@@ -118,14 +122,47 @@ export class SshSession {
     return this.#closed;
   }
 
+  get commandTimeoutMs(): number {
+    return this.#timeouts.commandMs;
+  }
+
+  /**
+   * Calls `listener` once if the connection goes away; returns the function that unsubscribes.
+   * Already closed: called at once.
+   */
+  onLost(listener: (err: Error) => void): () => void {
+    if (this.#closed) {
+      listener(new ConnectionLostError(this.host));
+      return () => {};
+    }
+    this.#closeListeners.add(listener);
+    return () => this.#closeListeners.delete(listener);
+  }
+
+  /** Opens one exec channel for a conversation of its own (see remote-shell.ts). */
+  openChannel(command: string): Promise<ClientChannel> {
+    return new Promise<ClientChannel>((resolve, reject) => {
+      if (this.#closed) {
+        reject(new ConnectionLostError(this.host));
+        return;
+      }
+      this.#client.exec(command, (err, stream) => {
+        if (err) reject(new ConnectionLostError(this.host, { cause: err }));
+        else resolve(stream);
+      });
+    });
+  }
+
   /**
    * Runs one command. The command text is fixed by keyheal; data travels on stdin, never in argv.
-   * Resolves with the exit code; rejects on timeout or a lost connection.
+   * Resolves with the exit code; rejects on timeout, a lost connection, or more output than
+   * `maxOutputBytes` (stdout and stderr together), when reading stops and the channel is closed.
    */
   exec(
     command: string,
-    options: { stdin?: Buffer; timeoutMs?: number; what?: string } = {},
+    options: { stdin?: Buffer; timeoutMs?: number; what?: string; maxOutputBytes?: number } = {},
   ): Promise<ExecResult> {
+    const maxOutput = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
     const timeoutMs = options.timeoutMs ?? this.#timeouts.commandMs;
     const what = options.what ?? "command";
     return new Promise<ExecResult>((resolve, reject) => {
@@ -137,6 +174,7 @@ export class SshSession {
       let channel: ClientChannel | undefined;
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
+      let received = 0;
       let exitCode: number | undefined;
       const finish = (err: Error | undefined, result?: ExecResult) => {
         if (settled) return;
@@ -157,8 +195,16 @@ export class SshSession {
           return;
         }
         channel = stream;
-        stream.on("data", (chunk: Buffer) => stdout.push(chunk));
-        stream.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        const take = (into: Buffer[]) => (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > maxOutput) {
+            finish(new OutputTooLargeError(this.host, what, maxOutput));
+            return;
+          }
+          into.push(chunk);
+        };
+        stream.on("data", take(stdout));
+        stream.stderr.on("data", take(stderr));
         stream.on("exit", (code: number | null) => {
           exitCode = code ?? -1;
         });
@@ -278,8 +324,11 @@ export async function openSession(options: OpenSessionOptions): Promise<SshSessi
       switch (err.level) {
         case "client-timeout":
           return fail(new HandshakeTimeoutError(host, port, timeouts.handshakeMs));
-        case "client-authentication":
-          return fail(new AuthRejectedError(host, username, tried, { cause: err }));
+        case "client-authentication": {
+          const refused = new AuthRejectedError(host, username, tried, { cause: err });
+          refused.hostKeyFingerprint = seenFingerprint;
+          return fail(refused);
+        }
         case "client-socket":
           return fail(new ConnectionLostError(host, { cause: err }));
         default:

@@ -1,6 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import {
-  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -12,28 +11,38 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
+import { authorizedKeysPathSegments } from "../../../lib/replace/authorized-keys-path.ts";
 import { hashOf } from "../../../lib/replace/remote.ts";
 import {
   EXIT,
-  SCRIPTS,
-  type ScriptName,
-  scriptCommand,
+  SHELL_LIBRARY,
+  type StepName,
   shQuote,
+  stepCommand,
 } from "../../../lib/replace/remote-scripts.ts";
+import { printfBytes } from "../../../lib/ssh/remote-shell.ts";
 
-/** Runs a remote step with the local POSIX sh (dash), the way sshd would run it. */
-function runStep(home: string, name: ScriptName, args: string[], stdin = "") {
-  const result = spawnSync("sh", ["-c", SCRIPTS[name], `keyheal-${name}`, ...args], {
-    env: { HOME: home, PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    cwd: home,
-    input: stdin,
-  });
+const PATH = authorizedKeysPathSegments(".ssh/authorized_keys", "nobody");
+
+/** Runs one library step with the local POSIX sh (dash), as the remote shell runs it. */
+function runStep(home: string, name: StepName, args: string[], input?: string) {
+  const feed = input === undefined ? "" : `${printfBytes(Buffer.from(input))} | `;
+  const redirect = input === undefined ? "</dev/null" : "";
+  const result = spawnSync(
+    "sh",
+    ["-c", `${SHELL_LIBRARY}\n${feed}( ${stepCommand(name, args)} ) ${redirect}`],
+    { env: { HOME: home, PATH: process.env.PATH ?? "/usr/bin:/bin" }, cwd: home },
+  );
   return {
     code: result.status,
     stdout: result.stdout.toString(),
     stderr: result.stderr.toString(),
   };
 }
+
+const read = (home: string) => runStep(home, "kh_read", ["", "1048576", ...PATH]);
+const write = (home: string, hash: string, content: string) =>
+  runStep(home, "kh_write", ["", hash, ...PATH], content);
 
 let home: string;
 const file = () => join(home, ".ssh", "authorized_keys");
@@ -50,57 +59,52 @@ describe("shQuote", () => {
       expect(out).toBe(value);
     },
   );
+});
 
-  it("builds a sudo command whose only secret channel is stdin", () => {
-    const command = scriptCommand("READ", [".ssh/authorized_keys", "bob"], "sudo");
-    expect(command.startsWith("sudo -S -p '' sh -c ")).toBe(true);
+describe("printfBytes", () => {
+  it("writes every byte but NUL exactly, with and without a trailing newline", () => {
+    const all = Buffer.from(Array.from({ length: 255 }, (_, i) => i + 1));
+    for (const bytes of [
+      all,
+      Buffer.from("a\r\nb"),
+      Buffer.from("x\n"),
+      Buffer.alloc(3000, 0x25),
+    ]) {
+      const out = execFileSync("sh", ["-c", printfBytes(bytes)]);
+      expect(out.equals(bytes)).toBe(true);
+    }
+  });
+
+  it("refuses NUL, which no shell's printf writes portably", () => {
+    expect(() => printfBytes(Buffer.from([0x61, 0, 0x62]))).toThrow(RangeError);
   });
 });
 
 describe("remote steps run by sh", () => {
-  it("stage then commit replaces the file when the hash still matches, keeping a backup", () => {
+  it("a write replaces the file when the hash still matches, keeping a backup and mode 0600", () => {
     mkdirSync(join(home, ".ssh"), { mode: 0o700 });
-    writeFileSync(file(), "old\n");
-    const staged = runStep(home, "STAGE", [".ssh/authorized_keys", ""], "new\n");
-    expect(staged.code).toBe(EXIT.OK);
-    const temp = staged.stdout.trim();
-    expect(readFileSync(temp, "utf8")).toBe("new\n");
-    const committed = runStep(home, "COMMIT", [
-      ".ssh/authorized_keys",
-      "",
-      temp,
-      hashOf(Buffer.from("old\n")),
-    ]);
-    expect(committed.code).toBe(EXIT.OK);
+    writeFileSync(file(), "old\n", { mode: 0o600 });
+    const written = write(home, hashOf(Buffer.from("old\n")), "new\n");
+    expect(written.code).toBe(EXIT.OK);
     expect(readFileSync(file(), "utf8")).toBe("new\n");
     expect(readFileSync(join(home, ".ssh", ".keyheal-backup.authorized_keys"), "utf8")).toBe(
       "old\n",
     );
     expect(execFileSync("stat", ["-c", "%a", file()]).toString().trim()).toBe("600");
+    expect(readdirSync(join(home, ".ssh")).filter((f) => f.startsWith(".keyheal-tmp"))).toEqual([]);
   });
 
-  it("commit refuses when the file changed since it was read, and removes the temp file", () => {
+  it("a write refuses when the file changed since it was read, and leaves no temp file", () => {
     mkdirSync(join(home, ".ssh"), { mode: 0o700 });
-    writeFileSync(file(), "old\n");
-    const temp = runStep(home, "STAGE", [".ssh/authorized_keys", ""], "new\n").stdout.trim();
     writeFileSync(file(), "someone else wrote this\n");
-    const committed = runStep(home, "COMMIT", [
-      ".ssh/authorized_keys",
-      "",
-      temp,
-      hashOf(Buffer.from("old\n")),
-    ]);
-    expect(committed.code).toBe(EXIT.CHANGED);
+    expect(write(home, hashOf(Buffer.from("old\n")), "new\n").code).toBe(EXIT.CHANGED);
     expect(readFileSync(file(), "utf8")).toBe("someone else wrote this\n");
-    expect(existsSync(temp)).toBe(false);
+    expect(readdirSync(join(home, ".ssh")).filter((f) => f.startsWith(".keyheal-tmp"))).toEqual([]);
   });
 
   it("creates a missing ~/.ssh with mode 0700 and treats a missing file as 'absent'", () => {
-    expect(runStep(home, "READ", [".ssh/authorized_keys", ""]).code).toBe(EXIT.ABSENT);
-    const temp = runStep(home, "STAGE", [".ssh/authorized_keys", ""], "k\n").stdout.trim();
-    expect(runStep(home, "COMMIT", [".ssh/authorized_keys", "", temp, "absent"]).code).toBe(
-      EXIT.OK,
-    );
+    expect(read(home).code).toBe(EXIT.ABSENT);
+    expect(write(home, "absent", "k\n").code).toBe(EXIT.OK);
     expect(
       execFileSync("stat", ["-c", "%a", join(home, ".ssh")])
         .toString()
@@ -109,39 +113,49 @@ describe("remote steps run by sh", () => {
     expect(readFileSync(file(), "utf8")).toBe("k\n");
   });
 
+  it("reads the exact bytes, CRLF and missing final newline included", () => {
+    mkdirSync(join(home, ".ssh"));
+    writeFileSync(file(), "a\r\nb");
+    expect(read(home)).toMatchObject({ code: 0, stdout: "a\r\nb" });
+  });
+
+  it("refuses a file larger than the limit without printing it", () => {
+    mkdirSync(join(home, ".ssh"));
+    writeFileSync(file(), "x".repeat(5000));
+    const result = runStep(home, "kh_read", ["", "4096", ...PATH]);
+    expect(result).toMatchObject({ code: EXIT.TOO_LARGE, stdout: "" });
+  });
+
   it("refuses a symlinked authorized_keys and a symlinked ~/.ssh on every step", () => {
     mkdirSync(join(home, "elsewhere"));
     writeFileSync(join(home, "elsewhere", "keys"), "x\n");
     mkdirSync(join(home, ".ssh"));
     symlinkSync(join(home, "elsewhere", "keys"), file());
-    for (const step of ["READ", "STAGE"] as const) {
-      expect(runStep(home, step, [".ssh/authorized_keys", ""], "y\n").code).toBe(EXIT.SYMLINK);
-    }
+    expect(read(home).code).toBe(EXIT.SYMLINK);
+    expect(write(home, "absent", "y\n").code).toBe(EXIT.SYMLINK);
+    expect(readFileSync(join(home, "elsewhere", "keys"), "utf8")).toBe("x\n");
     const other = mkdtempSync(join(tmpdir(), "keyheal-script-"));
     symlinkSync(join(home, "elsewhere"), join(other, ".ssh"));
-    expect(runStep(other, "READ", [".ssh/authorized_keys", ""]).code).toBe(EXIT.SYMLINK);
+    expect(read(other).code).toBe(EXIT.SYMLINK);
   });
 
   it("refuses a path that is not a regular file", () => {
     mkdirSync(join(home, ".ssh", "authorized_keys"), { recursive: true });
-    expect(runStep(home, "READ", [".ssh/authorized_keys", ""]).code).toBe(EXIT.NOT_REGULAR);
+    expect(read(home).code).toBe(EXIT.NOT_REGULAR);
   });
 
-  it("a stale temp file from an interrupted run is cleaned up by the next stage", () => {
+  it("a stale temp file from an interrupted run is cleaned up by the next write", () => {
     mkdirSync(join(home, ".ssh"), { mode: 0o700 });
     writeFileSync(join(home, ".ssh", ".keyheal-tmp.stale123"), "half");
-    runStep(home, "STAGE", [".ssh/authorized_keys", ""], "k\n");
-    const left = readdirSync(join(home, ".ssh")).filter((f) => f.startsWith(".keyheal-tmp"));
-    expect(left).toHaveLength(1);
-    expect(left[0]).not.toBe(".keyheal-tmp.stale123");
+    expect(write(home, "absent", "k\n").code).toBe(EXIT.OK);
+    expect(existsSync(join(home, ".ssh", ".keyheal-tmp.stale123"))).toBe(false);
   });
 
-  it("commit only accepts temp files it staged", () => {
-    mkdirSync(join(home, ".ssh"), { mode: 0o700 });
-    writeFileSync(join(home, "evil"), "x\n");
-    chmodSync(join(home, "evil"), 0o600);
-    expect(
-      runStep(home, "COMMIT", [".ssh/authorized_keys", "", join(home, "evil"), "absent"]).code,
-    ).toBe(EXIT.BAD_TEMP);
+  it("expands %h, %u and %U segments on the device", () => {
+    const uid = execFileSync("id", ["-u"]).toString().trim();
+    const segments = authorizedKeysPathSegments("%h/keys/%u.%U", "alice");
+    mkdirSync(join(home, "keys"));
+    writeFileSync(join(home, "keys", `alice.${uid}`), "found\n");
+    expect(runStep(home, "kh_read", ["", "100", ...segments]).stdout).toBe("found\n");
   });
 });
