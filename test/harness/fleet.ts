@@ -61,6 +61,8 @@ export class TestDevice {
   readonly host = "127.0.0.1";
   port = 0;
   hostKeyFingerprint = "";
+  /** sshd_config's AuthorizedKeysFile for this device (takes effect at the next start). */
+  authorizedKeysFileSetting = ".ssh/authorized_keys";
   #sshd: ChildProcess | undefined;
 
   constructor(id: string, user: string, dir: string) {
@@ -136,7 +138,7 @@ export class TestDevice {
           "KbdInteractiveAuthentication no",
           "PubkeyAuthentication yes",
           "StrictModes yes",
-          "AuthorizedKeysFile .ssh/authorized_keys",
+          `AuthorizedKeysFile ${this.authorizedKeysFileSetting}`,
           "AllowUsers kh_*",
           "MaxStartups 200:30:400",
           "LogLevel DEBUG1",

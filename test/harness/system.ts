@@ -7,6 +7,10 @@ export const SSHD = "/usr/sbin/sshd";
 /** Homes of the test users; its parents are root-owned 0755, as StrictModes requires. */
 export const TEST_ROOT = "/var/lib/keyheal-test";
 export const OPS_USER = "kh_ops";
+/** May sudo without a password, as `ubuntu` and `ec2-user` do on cloud images. */
+export const NOPASSWD_OPS_USER = "kh_opsnp";
+/** May sudo only from a terminal (requiretty). */
+export const TTY_OPS_USER = "kh_opstty";
 export const POOL_SLOTS = 8;
 export const POOL_SIZE = 10;
 

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import type { TestProject } from "vitest/node";
 import {
+  NOPASSWD_OPS_USER,
   OPS_USER,
   POOL_SIZE,
   POOL_SLOTS,
@@ -10,6 +11,7 @@ import {
   requireDeviceTestHost,
   run,
   TEST_ROOT,
+  TTY_OPS_USER,
   userExists,
 } from "../harness/system.ts";
 
@@ -28,7 +30,7 @@ export default async function setup(project: TestProject) {
   requireDeviceTestHost();
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
   mkdirSync(`${TEST_ROOT}/home`, { recursive: true, mode: 0o755 });
-  const users = [OPS_USER];
+  const users = [OPS_USER, NOPASSWD_OPS_USER, TTY_OPS_USER];
   for (let slot = 1; slot <= POOL_SLOTS; slot++) {
     for (let i = 0; i < POOL_SIZE; i++) users.push(poolUser(slot, i));
   }
@@ -42,6 +44,16 @@ export default async function setup(project: TestProject) {
   chpasswd.child.stdin?.end(users.map((u) => `${u}:${password}\n`).join(""));
   await chpasswd;
   await writeFile(`/etc/sudoers.d/${OPS_USER}`, `${OPS_USER} ALL=(ALL) ALL\n`, { mode: 0o440 });
+  await writeFile(
+    `/etc/sudoers.d/${NOPASSWD_OPS_USER}`,
+    `${NOPASSWD_OPS_USER} ALL=(ALL) NOPASSWD: ALL\n`,
+    { mode: 0o440 },
+  );
+  await writeFile(
+    `/etc/sudoers.d/${TTY_OPS_USER}`,
+    `Defaults:${TTY_OPS_USER} requiretty\n${TTY_OPS_USER} ALL=(ALL) ALL\n`,
+    { mode: 0o440 },
+  );
   project.provide("devicePassword", password);
 }
 

@@ -1,0 +1,280 @@
+import { spawn } from "node:child_process";
+import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { OperationFailedError } from "../../lib/failures/errors.ts";
+import { generateKeyPair } from "../../lib/keys/index.ts";
+import { MAX_GENERATIONS_OFFERED } from "../../lib/replace/connect.ts";
+import { type Generation, healDevice } from "../../lib/replace/heal-device.ts";
+import { AuthRejectedError } from "../../lib/ssh/errors.ts";
+import { openSession } from "../../lib/ssh/session.ts";
+import { type Fleet, startFleet, type TestDevice } from "../harness/fleet.ts";
+import { NOPASSWD_OPS_USER, OPS_USER, run, TEST_ROOT, TTY_OPS_USER } from "../harness/system.ts";
+
+const password = inject("devicePassword");
+const gens: Generation[] = Array.from({ length: MAX_GENERATIONS_OFFERED + 2 }, (_, i) => ({
+  generation: i + 1,
+  key: generateKeyPair({ comment: `keyheal-gen-${i + 1}` }),
+})).reverse();
+/** Newest first: generation 22, 21, … 1. */
+const newest = (n: number) => gens.slice(gens.length - n);
+const gen = (n: number) => gens[gens.length - n] as Generation;
+const foreign = `${generateKeyPair({ comment: "alice@laptop" }).authorizedKey}\n`;
+
+async function logsInWith(device: TestDevice, g: Generation, user = device.user) {
+  try {
+    const session = await openSession({
+      host: device.host,
+      port: device.port,
+      username: user,
+      hostKeyFingerprint: device.hostKeyFingerprint,
+      credentials: [
+        {
+          kind: "publickey",
+          label: "probe",
+          fingerprint: g.key.fingerprint,
+          privateKey: g.key.privateKey,
+        },
+      ],
+    });
+    session.close();
+    return true;
+  } catch (error) {
+    if (error instanceof AuthRejectedError) return false;
+    throw error;
+  }
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<OperationFailedError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(OperationFailedError);
+  return error as OperationFailedError;
+}
+
+/** Every file under a directory, as text, to look for a secret in. */
+async function everyFileUnder(dir: string): Promise<string> {
+  const { stdout } = await run(
+    "sh",
+    ["-c", `find "$1" -type f -exec cat {} + 2>/dev/null; true`, "sh", dir],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  return stdout;
+}
+
+let fleet: Fleet;
+let device: TestDevice;
+
+beforeAll(async () => {
+  fleet = await startFleet(1);
+  device = fleet.devices[0] as TestDevice;
+});
+afterAll(async () => fleet?.stop());
+beforeEach(async () => {
+  await device.resetHome(`${foreign}${gen(1).key.authorizedKey}\n`);
+});
+
+describe("issue 10.2: a device down for many rotations heals on its own", () => {
+  it("a device holding generation 1 of 7 is found on a second connection and healed", async () => {
+    const result = await healDevice({ device: device.target(), generations: newest(7) });
+    expect(result).toMatchObject({ heldGeneration: 1, generation: 7, status: "KEY_BASED" });
+    expect(result.handshakes).toBe(3); // two to find generation 1, one to verify generation 7
+    expect(await logsInWith(device, gen(7))).toBe(true);
+    expect(await logsInWith(device, gen(1))).toBe(false);
+  });
+
+  it(`past ${MAX_GENERATIONS_OFFERED} generations, the failure says the older ones were not offered`, async () => {
+    const failure = await failureOf(healDevice({ device: device.target(), generations: gens }));
+    expect(failure.code).toBe("AUTH_REJECTED");
+    expect(String((failure.cause as Error).message)).toContain(
+      `keyheal offers the newest ${MAX_GENERATIONS_OFFERED}`,
+    );
+    expect(await logsInWith(device, gen(1))).toBe(true);
+  });
+});
+
+describe("issue 10.11: a chatty login does not corrupt the protocol", () => {
+  it("a device whose login prints a banner on every exec (stdout and stderr) heals byte for byte", async () => {
+    // sshd runs ~/.ssh/rc before every command; what it prints goes to the session.
+    await writeFile(
+      join(device.home, ".ssh", "rc"),
+      'echo "Welcome to prod-db-1 $(date)"\necho "motd: keys rotate Friday" >&2\nprintf "KH\\n"\n',
+      { mode: 0o644 },
+    );
+    await run("chown", [`${device.user}:`, join(device.home, ".ssh", "rc")]);
+    const result = await healDevice({ device: device.target(), generations: newest(2) });
+    expect(result).toMatchObject({ generation: 2, changed: true });
+    expect((await device.readAuthorizedKeys()).toString()).toBe(
+      `${foreign}${gen(2).key.authorizedKey}\n`,
+    );
+  });
+});
+
+describe("issue 10.10: remote output is capped", () => {
+  it("an authorized_keys of 3 MB is refused before it is read: OUTPUT_TOO_LARGE, unchanged", async () => {
+    const big = `${foreign}${"# padding line\n".repeat(200_000)}${gen(1).key.authorizedKey}\n`;
+    await device.writeAuthorizedKeys(big);
+    const failure = await failureOf(
+      healDevice({ device: device.target(), generations: newest(2) }),
+    );
+    expect(failure.code).toBe("OUTPUT_TOO_LARGE");
+    expect((await device.readAuthorizedKeys()).toString()).toBe(big);
+  });
+
+  it("a login that streams megabytes is cut at the cap: OUTPUT_TOO_LARGE, unchanged", async () => {
+    await writeFile(join(device.home, ".ssh", "rc"), "head -c 20000000 /dev/zero | tr '\\0' x\n", {
+      mode: 0o644,
+    });
+    const before = await device.readAuthorizedKeys();
+    const failure = await failureOf(
+      healDevice({ device: device.target(), generations: newest(2) }),
+    );
+    expect(failure.code).toBe("OUTPUT_TOO_LARGE");
+    expect(await device.readAuthorizedKeys()).toEqual(before);
+  });
+});
+
+describe("issue 10.5: a sudo password never reaches a file", () => {
+  it.each([
+    ["a NOPASSWD sudoer", NOPASSWD_OPS_USER],
+    ["a sudoer asked for its password", OPS_USER],
+  ])(
+    "resolving through %s installs the key and writes the password nowhere",
+    async (_l, loginUser) => {
+      const result = await healDevice({
+        device: device.target(),
+        generations: newest(2),
+        access: { mode: "password", password, loginUser },
+      });
+      expect(result).toMatchObject({ status: "KEY_BASED", generation: 2 });
+      expect(await logsInWith(device, gen(2))).toBe(true);
+      expect(await everyFileUnder(device.home)).not.toContain(password);
+      const { stdout } = await run("stat", ["-c", "%U %a", device.authorizedKeysFile]);
+      expect(stdout.trim()).toBe(`${device.user} 600`);
+    },
+  );
+
+  it("a sudo that needs a tty gives SUDO_FAILED and changes nothing", async () => {
+    const before = await device.readAuthorizedKeys();
+    const failure = await failureOf(
+      healDevice({
+        device: device.target(),
+        generations: newest(2),
+        access: { mode: "password", password, loginUser: TTY_OPS_USER },
+      }),
+    );
+    expect(failure.code).toBe("SUDO_FAILED");
+    expect(await device.readAuthorizedKeys()).toEqual(before);
+  });
+});
+
+describe("issue 10.12: root never follows a link the user planted", () => {
+  it("a user racing a symlink at the backup name cannot make root overwrite a root-owned file", async () => {
+    const victim = join(TEST_ROOT, `victim-${device.user}`);
+    await writeFile(victim, "root's own\n", { mode: 0o644 });
+    const ssh = join(device.home, ".ssh");
+    // The user keeps re-planting the link, bounded to 400k rounds (a few seconds).
+    const racer = spawn(
+      "setpriv",
+      [
+        `--reuid=${device.user}`,
+        `--regid=${device.user}`,
+        "--init-groups",
+        "sh",
+        "-c",
+        'i=0; while [ $i -lt 400000 ]; do ln -sfn "$1" "$2/.keyheal-backup.authorized_keys" 2>/dev/null; i=$((i+1)); done',
+        "racer",
+        victim,
+        ssh,
+      ],
+      { stdio: "ignore" },
+    );
+    try {
+      for (let round = 0; round < 4; round++) {
+        await device.writeAuthorizedKeys(`${foreign}${gen(1).key.authorizedKey}\n`);
+        await healDevice({
+          device: device.target(),
+          generations: newest(2),
+          access: { mode: "password", password, loginUser: NOPASSWD_OPS_USER },
+        }).catch(() => undefined);
+      }
+    } finally {
+      racer.kill();
+    }
+    expect(await readFile(victim, "utf8")).toBe("root's own\n");
+    expect((await stat(victim)).uid).toBe(0);
+    await rm(victim, { force: true });
+  });
+
+  it("a symlink planted at the backup name before the heal is replaced, its target untouched", async () => {
+    const victim = join(TEST_ROOT, `victim2-${device.user}`);
+    await writeFile(victim, "root's own\n", { mode: 0o644 });
+    await symlink(victim, join(device.home, ".ssh", ".keyheal-backup.authorized_keys"));
+    const result = await healDevice({
+      device: device.target(),
+      generations: newest(2),
+      access: { mode: "password", password, loginUser: NOPASSWD_OPS_USER },
+    });
+    expect(result.generation).toBe(2);
+    expect(await readFile(victim, "utf8")).toBe("root's own\n");
+    await rm(victim, { force: true });
+  });
+});
+
+describe("issue 10.4: authorizedKeysPath tokens are expanded as sshd does", () => {
+  const central = join(TEST_ROOT, "central-keys");
+  afterAll(async () => {
+    device.authorizedKeysFileSetting = ".ssh/authorized_keys";
+    await device.stop();
+    await device.start();
+  });
+
+  it("%h and %u: a device whose sshd reads %h/.ssh/keys_%u heals there", async () => {
+    device.authorizedKeysFileSetting = "%h/.ssh/keys_%u";
+    await device.stop();
+    await device.start();
+    const file = join(device.home, ".ssh", `keys_${device.user}`);
+    await writeFile(file, `${foreign}${gen(1).key.authorizedKey}\n`, { mode: 0o600 });
+    await run("chown", [`${device.user}:`, file]);
+    const result = await healDevice({
+      device: device.target({ authorizedKeysPath: "%h/.ssh/keys_%u" }),
+      generations: newest(2),
+    });
+    expect(result.generation).toBe(2);
+    expect(await readFile(file, "utf8")).toBe(`${foreign}${gen(2).key.authorizedKey}\n`);
+    expect(await logsInWith(device, gen(1))).toBe(false);
+  });
+
+  it("a root-owned central file (/…/%u) is written as root and never chowned to the user", async () => {
+    device.authorizedKeysFileSetting = `${central}/%u`;
+    await device.stop();
+    await device.start();
+    await mkdir(central, { recursive: true, mode: 0o755 });
+    const file = join(central, device.user);
+    await writeFile(file, `${foreign}${gen(1).key.authorizedKey}\n`, { mode: 0o644 });
+    const result = await healDevice({
+      device: device.target({ authorizedKeysPath: `${central}/%u` }),
+      generations: newest(2),
+      access: { mode: "password", password, loginUser: OPS_USER },
+    });
+    expect(result.generation).toBe(2);
+    const { stdout } = await run("stat", ["-c", "%U %a", file]);
+    expect(stdout.trim()).toBe("root 644");
+    expect(await logsInWith(device, gen(2))).toBe(true);
+    expect(await readdir(central)).toEqual([device.user, `.keyheal-backup.${device.user}`].sort());
+  });
+
+  it("a path sshd would read differently is refused before any connection", async () => {
+    const failure = await failureOf(
+      healDevice({
+        device: device.target({ authorizedKeysPath: "~bob/.ssh/authorized_keys" }),
+        generations: newest(2),
+      }),
+    );
+    expect(failure.code).toBe("AUTHORIZED_KEYS_PATH_INVALID");
+  });
+});
