@@ -3,7 +3,7 @@ import { editAuthorizedKeys } from "../authorized-keys/index.ts";
 import { classify } from "../failures/classify.ts";
 import { type Operation, OperationFailedError } from "../failures/errors.ts";
 import type { KeyPair } from "../keys/types.ts";
-import { AuthRejectedError, type Stage } from "../ssh/errors.ts";
+import { AuthRejectedError, HostKeyMismatchError, type Stage } from "../ssh/errors.ts";
 import { RemoteShell } from "../ssh/remote-shell.ts";
 import {
   type Credential,
@@ -361,7 +361,11 @@ async function verifyOrRollBack(v: {
   try {
     await proveLogin(v.target, v.newest, v.options);
   } catch (error) {
-    if (!(error instanceof AuthRejectedError) || v.written === undefined) {
+    // Refused: sshd will not use the key. Another host key: the change cannot be proven on the
+    // host it was made on. Either way the write is undone; other failures leave both keys.
+    const refused = error instanceof AuthRejectedError;
+    const otherHost = error instanceof HostKeyMismatchError;
+    if (!(refused || otherHost) || v.written === undefined) {
       throw new OperationFailedError(classify(error, "verify"), "verify", "VERIFY", {
         cause: error,
       });
@@ -373,6 +377,9 @@ async function verifyOrRollBack(v: {
       rolledBack = true;
     } catch {
       // The file keeps both keys; the cause below says the rollback did not happen.
+    }
+    if (otherHost) {
+      throw new OperationFailedError("HOST_KEY_MISMATCH", "verify", "VERIFY", { cause: error });
     }
     throw new OperationFailedError("SSH_CONFIG_MODIFIED", "verify", "VERIFY", {
       cause: new VerificationFailedError(v.target.host, rolledBack, { cause: error }),

@@ -140,15 +140,33 @@ export class SshSession {
   }
 
   /** Opens one exec channel for a conversation of its own (see remote-shell.ts). */
-  openChannel(command: string): Promise<ClientChannel> {
+  openChannel(command: string, what = "shell"): Promise<ClientChannel> {
     return new Promise<ClientChannel>((resolve, reject) => {
       if (this.#closed) {
         reject(new ConnectionLostError(this.host));
         return;
       }
+      let settled = false;
+      const settle = (err: Error | undefined, stream?: ClientChannel) => {
+        if (settled) {
+          stream?.destroy();
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        this.#closeListeners.delete(onLost);
+        if (err) reject(err);
+        else resolve(stream as ClientChannel);
+      };
+      const onLost = (err: Error) => settle(err);
+      this.#closeListeners.add(onLost);
+      // A server that never answers the channel request must not hold the run forever.
+      const timer = setTimeout(
+        () => settle(new CommandTimeoutError(what, this.#timeouts.commandMs)),
+        this.#timeouts.commandMs,
+      );
       this.#client.exec(command, (err, stream) => {
-        if (err) reject(new ConnectionLostError(this.host, { cause: err }));
-        else resolve(stream);
+        settle(err ? new ConnectionLostError(this.host, { cause: err }) : undefined, stream);
       });
     });
   }
