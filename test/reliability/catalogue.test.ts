@@ -510,10 +510,8 @@ entry("inventory", "a YAML bomb (aliases of aliases) is refused, not expanded", 
   ].join("\n");
   await inventoryRefused(bomb, /alias/i);
 });
-entry("inventory", "a 10 MB inventory is refused with its size, promptly", async () => {
-  const started = Date.now();
-  await inventoryRefused(`devices:\n${"# padding\n".repeat(1_050_000)}`, /large|MB|bytes/i);
-  expect(Date.now() - started).toBeLessThan(15_000);
+entry("inventory", "a 10 MB inventory is refused with its size", async () => {
+  await inventoryRefused(`devices:\n${"# padding\n".repeat(1_050_000)}`, /bytes, over the/);
 });
 entry("inventory", "unicode device ids are named by their index", async () => {
   await inventoryRefused(
