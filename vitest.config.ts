@@ -34,6 +34,18 @@ export default defineConfig({
       },
       {
         test: {
+          name: "reliability",
+          include: ["test/reliability/**/*.test.ts"],
+          // Real sshd devices and runtimes, as the integration tests (pool users, passwords).
+          globalSetup: ["test/integration/global-setup.ts"],
+          env: { POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "ERROR" },
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          maxWorkers: 2,
+        },
+      },
+      {
+        test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           // The console drives a real runtime and real sshd devices (pool users, passwords).

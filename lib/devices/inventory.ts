@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import * as z from "zod";
 import { issuesOf } from "../validation/issues.ts";
@@ -15,6 +15,18 @@ import type { DeviceRegistration } from "./types.ts";
 
 /** More than any one machine's loopback fleet or a small site needs, and cheap to validate. */
 export const MAX_INVENTORY_DEVICES = 10_000;
+
+/**
+ * 10,000 devices at about 400 bytes each. A larger file is refused before it is parsed: parsing
+ * megabytes of YAML would hold the CLI or the runtime for seconds to find out the same.
+ */
+export const MAX_INVENTORY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * How many alias expansions a file may use (the yaml library's default). Aliases of aliases grow
+ * exponentially (a "billion laughs" bomb), so past this the file is refused, not expanded.
+ */
+const MAX_ALIAS_COUNT = 100;
 
 export const InventorySchema = z.strictObject({
   devices: uniqueDevices(
@@ -26,6 +38,15 @@ export const InventorySchema = z.strictObject({
   ),
 });
 
+function tooLarge(source: string, bytes: number): InvalidInventoryError {
+  return new InvalidInventoryError(source, [
+    {
+      path: "(file)",
+      problem: `is ${bytes} bytes, over the ${MAX_INVENTORY_BYTES}-byte limit (about ${MAX_INVENTORY_DEVICES} devices); split it into smaller files`,
+    },
+  ]);
+}
+
 /**
  * Parses inventory YAML. Pure.
  *
@@ -34,6 +55,8 @@ export const InventorySchema = z.strictObject({
  *   (`devices[1].port: must be from 1 to 65535`).
  */
 export function parseInventory(text: string, source = "(inventory)"): DeviceRegistration[] {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_INVENTORY_BYTES) throw tooLarge(source, bytes);
   const document = parseDocument(text, { uniqueKeys: true });
   const yamlError = document.errors[0];
   if (yamlError) {
@@ -46,7 +69,16 @@ export function parseInventory(text: string, source = "(inventory)"): DeviceRegi
     );
     throw new InvalidInventoryError(source, [{ path: where, problem }], { cause: yamlError });
   }
-  const result = InventorySchema.safeParse(document.toJS() ?? {});
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // The yaml library's only failures here are alias ones: too many expansions, or an alias
+    // to an anchor that does not exist.
+    const problem = `uses YAML aliases that cannot be expanded safely (${(error as Error).message}); write the devices out without aliases`;
+    throw new InvalidInventoryError(source, [{ path: "(file)", problem }], { cause: error });
+  }
+  const result = InventorySchema.safeParse(value ?? {});
   if (!result.success) {
     throw new InvalidInventoryError(source, issuesOf(result.error, "(file)"));
   }
@@ -60,8 +92,11 @@ export function parseInventory(text: string, source = "(inventory)"): DeviceRegi
  */
 export async function readInventoryFile(path: string): Promise<DeviceRegistration[]> {
   let text: string;
+  let size: number;
   try {
-    text = await readFile(path, "utf8");
+    // A gigabyte file is refused by its size, without reading it.
+    size = (await stat(path)).size;
+    text = size > MAX_INVENTORY_BYTES ? "" : await readFile(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
     throw new InvalidInventoryError(
@@ -72,5 +107,6 @@ export async function readInventoryFile(path: string): Promise<DeviceRegistratio
       },
     );
   }
+  if (size > MAX_INVENTORY_BYTES) throw tooLarge(path, size);
   return parseInventory(text, path);
 }

@@ -1,0 +1,195 @@
+/**
+ * The fault matrix on real sshd: each fault applied at each step of the heal protocol (detect,
+ * read, stage, commit, verify, prune), on a device holding the previous generation. For each
+ * cell: no lockout (once the fault is gone, a key keyheal holds logs in), no corrupted or
+ * truncated file, a faulted run that fails names a cause, and the next run converges to the
+ * current generation with every unmanaged line kept. The matrix is printed with its counts.
+ */
+import { spawnSync } from "node:child_process";
+import { chmod, lstat, readFile, rename, rm, symlink } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OperationFailedError } from "../../lib/failures/errors.ts";
+import { generateKeyPair } from "../../lib/keys/index.ts";
+import { type Generation, healDevice, type ReplaceStep } from "../../lib/replace/heal-device.ts";
+import { openSession } from "../../lib/ssh/session.ts";
+import { type Fleet, startFleet, type TestDevice } from "../harness/fleet.ts";
+import { run } from "../harness/system.ts";
+import { printTable } from "./harness.ts";
+
+const gen1: Generation = { generation: 1, key: generateKeyPair({ comment: "matrix-gen1" }) };
+const gen2: Generation = { generation: 2, key: generateKeyPair({ comment: "matrix-gen2" }) };
+const KEPT = "# kept: a line keyheal does not manage\n";
+const ORIGINAL = `${KEPT}${gen1.key.authorizedKey}\n`;
+const HEALED = `${KEPT}${gen2.key.authorizedKey}\n`;
+
+const STEPS: Array<[string, ReplaceStep]> = [
+  ["detect", "connected"],
+  ["read", "read"],
+  ["stage", "staged"],
+  ["commit", "committed"],
+  ["verify", "verified"],
+  ["prune", "pruned"],
+];
+
+let fleet: Fleet;
+let device: TestDevice;
+let pinned = "";
+
+/** The session processes of the device's user (what dies when the device loses power). */
+function userPids(user: string): number[] {
+  const ps = spawnSync("ps", ["-o", "pid=", "-u", user], { encoding: "utf8" });
+  return ps.stdout
+    .split("\n")
+    .map((line) => Number(line.trim()))
+    .filter((pid) => pid > 0);
+}
+
+interface Fault {
+  name: string;
+  apply(kill: () => void): Promise<void>;
+  undo(): Promise<void>;
+}
+
+const FAULTS: Fault[] = [
+  { name: "connection killed", apply: async (kill) => kill(), undo: async () => {} },
+  { name: "sshd stopped", apply: () => device.stop(), undo: () => device.start() },
+  {
+    name: "powered off",
+    apply: async (kill) => {
+      await device.stop();
+      for (const pid of userPids(device.user)) process.kill(pid, "SIGKILL");
+      kill();
+    },
+    undo: () => device.start(),
+  },
+  {
+    name: "immutable file",
+    apply: async () => void (await run("chattr", ["+i", device.authorizedKeysFile])),
+    undo: async () => void (await run("chattr", ["-i", device.authorizedKeysFile])),
+  },
+  {
+    name: "symlinked file",
+    apply: async () => {
+      await rename(device.authorizedKeysFile, `${device.authorizedKeysFile}.real`);
+      await symlink(`${device.authorizedKeysFile}.real`, device.authorizedKeysFile);
+    },
+    undo: async () => {
+      if ((await lstat(device.authorizedKeysFile)).isSymbolicLink()) {
+        await rm(device.authorizedKeysFile);
+        await rename(`${device.authorizedKeysFile}.real`, device.authorizedKeysFile);
+      }
+    },
+  },
+  {
+    name: "StrictModes violation",
+    apply: () => chmod(device.home, 0o777),
+    undo: () => chmod(device.home, 0o755),
+  },
+  {
+    name: "host key changed",
+    apply: async () => {
+      await device.stop();
+      await device.newHostKey();
+      await device.start();
+    },
+    // The operator confirms the reinstall and pins the new key.
+    undo: async () => {
+      pinned = device.hostKeyFingerprint;
+    },
+  },
+];
+
+interface Cell {
+  pass: boolean;
+  outcome: string;
+}
+const cells = new Map<string, Cell>();
+
+async function keyLogsIn(): Promise<boolean> {
+  for (const g of [gen2, gen1]) {
+    try {
+      const session = await openSession({
+        host: device.host,
+        port: device.port,
+        username: device.user,
+        hostKeyFingerprint: pinned,
+        credentials: [
+          {
+            kind: "publickey",
+            label: `gen${g.generation}`,
+            fingerprint: g.key.fingerprint,
+            privateKey: g.key.privateKey,
+          },
+        ],
+      });
+      session.close();
+      return true;
+    } catch {}
+  }
+  return false;
+}
+
+beforeAll(async () => {
+  fleet = await startFleet(1);
+  device = fleet.devices[0] as TestDevice;
+});
+
+afterAll(async () => {
+  await fleet?.stop();
+  const rows = STEPS.map(([step]) => [
+    step,
+    ...FAULTS.map((f) => {
+      const cell = cells.get(`${step}/${f.name}`);
+      return cell ? `${cell.pass ? "pass" : "FAIL"} ${cell.outcome}` : "not run";
+    }),
+  ]);
+  const passed = [...cells.values()].filter((c) => c.pass).length;
+  printTable(
+    `fault matrix: ${passed} of ${STEPS.length * FAULTS.length} cells pass (${cells.size} run)`,
+    ["step \\ fault", ...FAULTS.map((f) => f.name)],
+    rows,
+  );
+});
+
+describe.sequential("the fault matrix", () => {
+  for (const [step, at] of STEPS) {
+    for (const fault of FAULTS) {
+      it(`${fault.name} at ${step}: no lockout, no torn file, the next run converges`, async () => {
+        const key = `${step}/${fault.name}`;
+        cells.set(key, { pass: false, outcome: "?" });
+        await device.resetHome(ORIGINAL);
+        pinned = device.hostKeyFingerprint;
+        let applied = false;
+        const outcome = await healDevice({
+          device: device.target({ hostKeyFingerprint: pinned }),
+          generations: [gen2, gen1],
+          timeouts: { handshakeMs: 3000, commandMs: 3000 },
+          onStep: async (reached, control) => {
+            if (reached !== at || applied) return;
+            applied = true;
+            await fault.apply(() => control.kill());
+          },
+        }).then(
+          () => "healed",
+          (error: unknown) => {
+            expect(error).toBeInstanceOf(OperationFailedError);
+            return (error as OperationFailedError).code;
+          },
+        );
+        cells.set(key, { pass: false, outcome });
+        await fault.undo();
+        // No torn file: the original or the healed bytes, or the original with the new key added.
+        const now = (await readFile(device.authorizedKeysFile)).toString();
+        expect([ORIGINAL, HEALED, `${ORIGINAL}${gen2.key.authorizedKey}\n`]).toContain(now);
+        expect(await keyLogsIn(), "a key keyheal holds logs in").toBe(true);
+        // The next run converges.
+        await healDevice({
+          device: device.target({ hostKeyFingerprint: pinned }),
+          generations: [gen2, gen1],
+        });
+        expect((await readFile(device.authorizedKeysFile)).toString()).toBe(HEALED);
+        cells.set(key, { pass: true, outcome });
+      });
+    }
+  }
+});
