@@ -308,11 +308,10 @@ for (const c of "'\\%") PLAIN[c.charCodeAt(0)] = 0;
 
 /**
  * Shell text that writes `bytes` exactly to stdout with the shell's `printf` builtin (POSIX octal
- * escapes; no external tool, no argv). NUL is refused: no shell's printf writes it portably.
+ * escapes; no external tool, no argv), NUL included (`\000`, as dash and bash write it).
  */
 export function printfBytes(bytes: Buffer): string {
   if (bytes.length === 0) return ":";
-  if (bytes.includes(0)) throw new RangeError("printfBytes: NUL bytes cannot be sent to a shell");
   const parts: string[] = [];
   for (let i = 0; i < bytes.length; i += 1024) {
     let chunk = "";

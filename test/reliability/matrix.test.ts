@@ -1,6 +1,6 @@
 /**
  * The fault matrix on real sshd: each fault applied at each step of the heal protocol (detect,
- * read, stage, commit, verify, prune), on a device holding the previous generation. For each
+ * read, write in flight, commit, verify, prune in flight), on a device holding the previous generation. For each
  * cell: no lockout (once the fault is gone, a key keyheal holds logs in), no corrupted or
  * truncated file, a faulted run that fails names a cause, and the next run converges to the
  * current generation with every unmanaged line kept. The matrix is printed with its counts.
@@ -25,10 +25,10 @@ const HEALED = `${KEPT}${gen2.key.authorizedKey}\n`;
 const STEPS: Array<[string, ReplaceStep]> = [
   ["detect", "connected"],
   ["read", "read"],
-  ["stage", "staged"],
+  ["write (in flight)", "writing"],
   ["commit", "committed"],
   ["verify", "verified"],
-  ["prune", "pruned"],
+  ["prune (in flight)", "prune-writing"],
 ];
 
 let fleet: Fleet;
