@@ -104,7 +104,7 @@ describe("resolve workflow (the operator's Resolve Key Conflict)", () => {
     await expect(deps.secrets.get(secretRef)).rejects.toThrow();
   });
 
-  it("creating a missing user without root or sudo is recorded as USER_CREATE_FAILED", async () => {
+  it("acting for another user through a login that may not sudo is recorded as SUDO_FAILED", async () => {
     const secretRef = await deps.secrets.put(`resolve/u${counter}`, password, { ttlSeconds: 300 });
     const run = await resolveRun({
       deviceId: device(0).id,
@@ -115,7 +115,7 @@ describe("resolve workflow (the operator's Resolve Key Conflict)", () => {
     });
     expect(run.status).toBe("FAILED");
     const { items } = await deps.failures.list({ deviceId: device(0).id });
-    expect(items.map((f) => f.cause)).toEqual(["USER_CREATE_FAILED"]);
+    expect(items.map((f) => f.cause)).toEqual(["SUDO_FAILED"]);
   });
 });
 
