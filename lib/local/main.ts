@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { InvalidInventoryError } from "../devices/errors.ts";
 import { DURATION_EXAMPLES, parseDuration as durationMs } from "../validation/time.ts";
-import { API_TOKEN_FILE } from "./discovery.ts";
+import { API_TOKEN_FILE, DATA_DIR_ENV, dataDirOf } from "./discovery.ts";
 import { InvalidDataDirError, LocalUsageError, RuntimeLockedError } from "./errors.ts";
 import { startLocalRuntime } from "./runtime.ts";
 import { waitForStopSignal } from "./stop-signal.ts";
@@ -77,7 +77,7 @@ export async function runLocalRuntimeMain(argv: string[], io: MainIo): Promise<n
       return 0;
     }
     options = {
-      dataDir: resolve(values["data-dir"] ?? io.env.KEYHEAL_DATA_DIR ?? ".keyheal"),
+      dataDir: dataDirOf(values["data-dir"], io.env[DATA_DIR_ENV], process.cwd()),
       ...(values.port === undefined ? {} : { port: parsePort(values.port) }),
       ...(values.inventory === undefined ? {} : { inventory: resolve(values.inventory) }),
       ...(values["probe-interval"] === undefined
