@@ -7,7 +7,6 @@
  * devices coming back and healed by the probe loop, three failures with their handling steps.
  * The runtime stays up afterwards for the CLI (`bin/keyheal …`) until Ctrl-C.
  */
-import { resolve } from "node:path";
 import { ApiClient } from "../lib/cli/api-client.ts";
 import { generateKeyPair } from "../lib/keys/index.ts";
 import {
@@ -16,9 +15,10 @@ import {
   type DemoDevice,
   demoDeviceKind,
 } from "../lib/local/demo-device.ts";
+import { DATA_DIR_ENV, dataDirOf } from "../lib/local/discovery.ts";
 import { type LocalRuntime, startLocalRuntime } from "../lib/local/runtime.ts";
 
-const DATA_DIR = resolve(process.env.KEYHEAL_DATA_DIR ?? ".keyheal");
+const DATA_DIR = dataDirOf(undefined, process.env[DATA_DIR_ENV], process.cwd());
 const FLEET = 4;
 const live = process.stdout.isTTY;
 

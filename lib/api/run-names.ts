@@ -1,5 +1,5 @@
 import { ulid } from "ulid";
-import { RUN_NAME_MAX_LENGTH } from "../events/run-name.ts";
+import { RUN_NAME_MAX_LENGTH, runNamePart } from "../events/run-name.ts";
 
 /** Room left for the device part: the limit, less `resolve-`, the ULID and a `-`. */
 const DEVICE_PART_MAX = RUN_NAME_MAX_LENGTH - "resolve-".length - 26 - 1;
@@ -11,9 +11,6 @@ const DEVICE_PART_MAX = RUN_NAME_MAX_LENGTH - "resolve-".length - 26 - 1;
 export function operatorRunName(workflow: "rotate" | "resolve", deviceId?: string): string {
   const id = ulid();
   if (deviceId === undefined) return `${workflow}-${id}`;
-  const device = deviceId
-    .replace(/[^A-Za-z0-9_-]+/g, "_")
-    .slice(0, DEVICE_PART_MAX)
-    .replace(/^[_-]+|[_-]+$/g, "");
+  const device = runNamePart(deviceId, DEVICE_PART_MAX);
   return device === "" ? `${workflow}-${id}` : `${workflow}-${device}-${id}`;
 }

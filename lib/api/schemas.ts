@@ -17,6 +17,7 @@ import { DeviceIdSchema } from "../events/schemas.ts";
 import { CAUSE_NAMES, type Cause } from "../failures/causes.ts";
 import { MAX_PAGE_SIZE } from "../store/dynamo-util.ts";
 import { issuesOf } from "../validation/issues.ts";
+import { INSTANT_EXAMPLES, parseInstant } from "../validation/time.ts";
 import { BadRequestError } from "./errors.ts";
 
 /** Devices one `POST /devices` or `POST /devices/resolve` may name. */
@@ -163,26 +164,12 @@ export const RotateBody = z.strictObject({
 
 export const ListKeysQuery = z.strictObject(Page);
 
-/** `24h`, `30m`, `7d`, `2w`, `90s`: a span back from now. */
-const RELATIVE = /^(\d{1,6})(s|m|h|d|w)$/;
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-
-/** An instant: ISO 8601 date-time, or a span back from `now` such as `24h`. */
+/** An instant in the grammar of `lib/validation/time.ts`; a span is back from `now`. */
 const instant = (now: () => Date) =>
   z.string().transform((value, ctx) => {
-    const relative = RELATIVE.exec(value);
-    if (relative) {
-      const ms = Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS];
-      return new Date(now().getTime() - ms).toISOString();
-    }
-    if (z.iso.datetime({ offset: true }).safeParse(value).success) {
-      return new Date(value).toISOString();
-    }
-    ctx.addIssue({
-      code: "custom",
-      message:
-        "must be an ISO 8601 date-time (2025-01-31T12:00:00Z) or a span back from now (30m, 24h, 7d)",
-    });
+    const parsed = parseInstant(value, now());
+    if (parsed !== undefined) return parsed;
+    ctx.addIssue({ code: "custom", message: `must be ${INSTANT_EXAMPLES}` });
     return z.NEVER;
   });
 

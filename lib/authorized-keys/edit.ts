@@ -1,8 +1,8 @@
+import { fingerprintOf } from "../keys/fingerprint.ts";
 import { ConflictingKeyChangeError, InvalidKeyRefError, UnparseableLineError } from "./errors.ts";
 import {
   type AuthorizedKeysLine,
   blobKeyType,
-  fingerprint,
   isKeyTypeName,
   MAX_LINE_BYTES,
   parseAuthorizedKeys,
@@ -58,7 +58,7 @@ function manage(ref: KeyRef): ManagedKey {
   if (formatKeyLine(ref, base64).length - 1 > MAX_LINE_BYTES) {
     throw new InvalidKeyRefError("blob", ref.algorithm, "the key line would be too long");
   }
-  return { ref, base64, fingerprint: fingerprint(ref.blob) };
+  return { ref, base64, fingerprint: fingerprintOf(ref.blob) };
 }
 
 function byBlob(refs: readonly KeyRef[]): Map<string, ManagedKey> {

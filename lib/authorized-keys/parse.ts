@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { AuthorizedKeysTooLargeError } from "./errors.ts";
 import { advancePastOptions, type KeyOption, looksLikeOptions, parseOptions } from "./options.ts";
 
@@ -134,11 +133,6 @@ export function blobKeyType(blob: Buffer): string | undefined {
   const length = blob.readUInt32BE(0);
   if (length === 0 || length > blob.length - 4) return undefined;
   return blob.toString("latin1", 4, 4 + length);
-}
-
-/** OpenSSH-style `SHA256:` fingerprint of a key blob. */
-export function fingerprint(blob: Buffer): string {
-  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
 
 // sshkey_read: a type token, blanks, a base64 token, then the comment.

@@ -12,7 +12,15 @@
  * @module
  */
 import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import {
+  API_ENV,
+  API_TOKEN_FILE,
+  API_URL_FILE,
+  DATA_DIR_ENV,
+  dataDirOf as resolveDataDir,
+  TOKEN_ENV,
+} from "../local/discovery.ts";
 import { InputError, RuntimeUnreachableError, UsageError } from "./errors.ts";
 
 /** The environment variables the CLI reads, and nothing else. */
@@ -36,21 +44,17 @@ export function cliEnvFrom(env: Readonly<Record<string, string | undefined>>): C
     return text === undefined || text === "" ? undefined : text;
   };
   return {
-    dataDir: value("KEYHEAL_DATA_DIR"),
-    api: value("KEYHEAL_API"),
-    token: value("KEYHEAL_TOKEN"),
+    dataDir: value(DATA_DIR_ENV),
+    api: value(API_ENV),
+    token: value(TOKEN_ENV),
     sigv4: value("KEYHEAL_API_SIGV4"),
     awsRegion: value("AWS_REGION") ?? value("AWS_DEFAULT_REGION"),
   };
 }
 
-export const DEFAULT_DATA_DIR = ".keyheal";
-export const API_URL_FILE = "api-url";
-export const API_TOKEN_FILE = "api-token";
-
 /** The data directory: `--data-dir`, else `KEYHEAL_DATA_DIR`, else `./.keyheal`; absolute. */
 export function dataDirOf(flag: string | undefined, env: CliEnv, cwd: string): string {
-  return resolve(cwd, flag ?? env.dataDir ?? DEFAULT_DATA_DIR);
+  return resolveDataDir(flag, env.dataDir, cwd);
 }
 
 /** An API called with a bearer token: a local runtime. */

@@ -27,7 +27,6 @@ export interface ReconnectRequest {
   reason?: string;
 }
 
-/** Why a well-formed event starts nothing. */
 /** Why an event starts no run; UNKNOWN_DEVICE is decided by the intake, after parsing. */
 export type IgnoreReason = "EC2_STATE_NOT_RUNNING" | "UNMANAGED_INSTANCE" | "UNKNOWN_DEVICE";
 

@@ -25,9 +25,18 @@ export function runNameFor(deviceId: string, eventId: string): string {
     .update(JSON.stringify([deviceId, eventId]))
     .digest("hex")
     .slice(0, HASH_LENGTH);
-  const device = deviceId
-    .replace(/[^A-Za-z0-9_-]+/g, "_")
-    .slice(0, DEVICE_PART_MAX)
-    .replace(/^[_-]+|[_-]+$/g, "");
+  const device = runNamePart(deviceId, DEVICE_PART_MAX);
   return device === "" ? hash : `${device}-${hash}`;
+}
+
+/**
+ * `text` made fit for a run name: every run of characters Step Functions refuses becomes one
+ * `_`, cut to `max` characters, without leading or trailing `_`/`-` (so joining parts with `-`
+ * stays readable). Empty when nothing usable is left.
+ */
+export function runNamePart(text: string, max: number): string {
+  return text
+    .replace(/[^A-Za-z0-9_-]+/g, "_")
+    .slice(0, max)
+    .replace(/^[_-]+|[_-]+$/g, "");
 }

@@ -59,7 +59,6 @@ const envelopeShape = {
 
 /** Any EventBridge event: the envelope, with `detail` an object of unchecked content. */
 export const EventBridgeEnvelopeSchema = z.object(envelopeShape);
-export type EventBridgeEnvelope = z.infer<typeof EventBridgeEnvelopeSchema>;
 
 /** EC2 "EC2 Instance State-change Notification" (source `aws.ec2`). */
 export const Ec2StateChangeEventSchema = z.object({
@@ -85,13 +84,6 @@ export const DeviceReconnectedEventSchema = z.object({
   }),
 });
 export type DeviceReconnectedEvent = z.infer<typeof DeviceReconnectedEventSchema>;
-
-/** Either event that starts the reconnect workflow, told apart by `detail-type`. */
-export const ReconnectTriggerEventSchema = z.discriminatedUnion("detail-type", [
-  Ec2StateChangeEventSchema,
-  DeviceReconnectedEventSchema,
-]);
-export type ReconnectTriggerEvent = z.infer<typeof ReconnectTriggerEventSchema>;
 
 /** The expected shape of each event, for error messages. */
 export const EXPECTED_SHAPE = {

@@ -3,7 +3,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import type { CloudInventory } from "../cloud/types.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
-import { toTaskError } from "../workflows/task-errors.ts";
+import { TASK_OPERATIONS, toTaskError } from "../workflows/task-errors.ts";
 import type { TASKS, TaskName } from "../workflows/tasks/index.ts";
 import { buildAwsDeps } from "./aws-deps.ts";
 import { readTaskEnvironment } from "./env.ts";
@@ -54,7 +54,8 @@ export function workflowTask<K extends TaskName>(
         });
       },
       onError: (request) => {
-        request.error = toTaskError(request.error, "DETECT");
+        // An error the task did not map itself is recorded under the task's own operation.
+        request.error = toTaskError(request.error, TASK_OPERATIONS[name]);
       },
     })
     .handler(async (input, context) => {

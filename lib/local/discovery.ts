@@ -6,11 +6,28 @@
  * @module
  */
 import { randomUUID } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { open, rename, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
 
+/** The file in the data directory holding the local runtime's API URL. */
 export const API_URL_FILE = "api-url";
+/** The file in the data directory holding the API's bearer token (mode 0600). */
 export const API_TOKEN_FILE = "api-token";
+/** The data directory when neither `--data-dir` nor {@link DATA_DIR_ENV} names one. */
+export const DEFAULT_DATA_DIR = ".keyheal";
+/** The environment variable naming the data directory. */
+export const DATA_DIR_ENV = "KEYHEAL_DATA_DIR";
+/** The environment variables giving an API's URL and its bearer token instead of the files. */
+export const API_ENV = "KEYHEAL_API";
+export const TOKEN_ENV = "KEYHEAL_TOKEN";
+
+/**
+ * The data directory, absolute: `flag` (`--data-dir`), else `fromEnv` ({@link DATA_DIR_ENV}),
+ * else {@link DEFAULT_DATA_DIR}, relative to `cwd`.
+ */
+export function dataDirOf(flag: string | undefined, fromEnv: string | undefined, cwd: string) {
+  return resolve(cwd, flag ?? fromEnv ?? DEFAULT_DATA_DIR);
+}
 
 /** Writes `content` to `path` atomically: a private temp file renamed over it. */
 export async function writePrivateFile(path: string, content: string, mode = 0o600) {
@@ -39,20 +56,4 @@ export async function writeDiscovery(dataDir: string, url: string, token: string
 export async function removeDiscovery(dataDir: string): Promise<void> {
   await rm(join(dataDir, API_URL_FILE), { force: true });
   await rm(join(dataDir, API_TOKEN_FILE), { force: true });
-}
-
-/** The URL and token of the runtime on `dataDir`; `undefined` when none has written them. */
-export async function readDiscovery(
-  dataDir: string,
-): Promise<{ url: string; token: string } | undefined> {
-  try {
-    const [url, token] = await Promise.all([
-      readFile(join(dataDir, API_URL_FILE), "utf8"),
-      readFile(join(dataDir, API_TOKEN_FILE), "utf8"),
-    ]);
-    return { url: url.trim(), token: token.trim() };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
 }

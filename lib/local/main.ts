@@ -7,7 +7,8 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { InvalidInventoryError } from "../devices/errors.ts";
-import { API_TOKEN_FILE } from "./discovery.ts";
+import { DURATION_EXAMPLES, parseDuration as durationMs } from "../validation/time.ts";
+import { API_TOKEN_FILE, DATA_DIR_ENV, dataDirOf } from "./discovery.ts";
 import { InvalidDataDirError, LocalUsageError, RuntimeLockedError } from "./errors.ts";
 import { startLocalRuntime } from "./runtime.ts";
 import { waitForStopSignal } from "./stop-signal.ts";
@@ -30,16 +31,15 @@ export interface MainIo {
   stopSignal?: () => Promise<string>;
 }
 
-/** `500ms`, `10s`, `2m`, or a bare number of milliseconds. */
+/** A duration in the grammar of `lib/validation/time.ts`; `0` turns probing off. */
 export function parseDuration(value: string, flag: string): number {
-  const match = /^(\d+)(ms|s|m)?$/.exec(value.trim());
-  if (!match) {
+  const ms = durationMs(value, { allowZero: true });
+  if (ms === undefined) {
     throw new LocalUsageError(
-      `${flag} must be a duration such as 500ms, 10s or 1m, got ${JSON.stringify(value)}`,
+      `${flag} must be ${DURATION_EXAMPLES}, or 0, got ${JSON.stringify(value)}`,
     );
   }
-  const n = Number(match[1]);
-  return match[2] === "s" ? n * 1000 : match[2] === "m" ? n * 60_000 : n;
+  return ms;
 }
 
 function parsePort(value: string): number {
@@ -77,7 +77,7 @@ export async function runLocalRuntimeMain(argv: string[], io: MainIo): Promise<n
       return 0;
     }
     options = {
-      dataDir: resolve(values["data-dir"] ?? io.env.KEYHEAL_DATA_DIR ?? ".keyheal"),
+      dataDir: dataDirOf(values["data-dir"], io.env[DATA_DIR_ENV], process.cwd()),
       ...(values.port === undefined ? {} : { port: parsePort(values.port) }),
       ...(values.inventory === undefined ? {} : { inventory: resolve(values.inventory) }),
       ...(values["probe-interval"] === undefined

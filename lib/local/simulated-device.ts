@@ -11,8 +11,8 @@ import ssh2, {
   type ServerChannel,
 } from "ssh2";
 import { parseAuthorizedKeys } from "../authorized-keys/index.ts";
+import { fingerprintOf } from "../keys/fingerprint.ts";
 import { generateKeyPair } from "../keys/index.ts";
-import { sha256Fingerprint } from "../ssh/session.ts";
 
 // ssh2 is CommonJS: Node sees only its default export.
 const { Server: SshServer, utils } = ssh2;
@@ -42,7 +42,7 @@ export class SimulatedDevice {
   private constructor(dir: string) {
     this.dir = dir;
     const hostKey = generateKeyPair({ type: "ed25519" });
-    this.hostKeyFingerprint = sha256Fingerprint(hostKey.blob);
+    this.hostKeyFingerprint = fingerprintOf(hostKey.blob);
     // Connections arrive through injectSocket from a listener this device owns, so stop() can
     // close the listener and cut every open connection.
     this.#ssh = new SshServer({ hostKeys: [hostKey.privateKey] }, (client) => this.#serve(client));

@@ -11,9 +11,6 @@ import {
 } from "../events/index.ts";
 import type { WorkflowStarter } from "./starters.ts";
 
-/** Why a well-formed event starts nothing: the parser's reasons, and no such device. */
-export type IntakeIgnoreReason = IgnoreReason | "UNKNOWN_DEVICE";
-
 /** How the reconnect run was triggered; `ec2` makes Detect wait for a booting sshd. */
 export type ReconnectTrigger = "ec2" | "device";
 
@@ -54,7 +51,7 @@ export interface AcceptedIntake {
 /** A valid event that starts nothing. */
 export interface IgnoredIntake {
   outcome: "ignored";
-  reason: IntakeIgnoreReason;
+  reason: IgnoreReason;
   eventType: EventType;
   eventId: string;
   /** One line for the log. */
@@ -86,7 +83,7 @@ export async function intakeEvent(
   try {
     const parsed = parseReconnectEvent(raw, options);
     const { eventType, eventId } = parsed;
-    const ignore = (reason: IntakeIgnoreReason, message: string): IgnoredIntake => {
+    const ignore = (reason: IgnoreReason, message: string): IgnoredIntake => {
       stats.recordIgnored(reason);
       logger.info("event ignored", { eventId, eventType, reason, detail: message });
       return { outcome: "ignored", reason, eventType, eventId, message };

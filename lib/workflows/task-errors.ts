@@ -1,6 +1,8 @@
 import { CAUSE_NAMES, type Cause, hintFor } from "../failures/causes.ts";
 import { classify } from "../failures/classify.ts";
 import { type Operation, OperationFailedError } from "../failures/errors.ts";
+// Type-only: a function's bundle must not pull in every task (and their SSH client).
+import type { TaskName } from "./tasks/index.ts";
 
 /**
  * Error names Task handlers throw. The state machines Retry and Catch on these names, so they
@@ -19,10 +21,37 @@ export const TASK_ERRORS = {
 } as const;
 export type TaskErrorName = (typeof TASK_ERRORS)[keyof typeof TASK_ERRORS];
 
+/**
+ * The operation a task's unexpected error is recorded under. `undefined` for the tasks every
+ * workflow shares (leases, status marks, the failure record itself): the failure then takes the
+ * workflow's own operation when it is recorded.
+ */
+export const TASK_OPERATIONS: Readonly<Record<TaskName, Operation | undefined>> = {
+  AcquireLease: undefined,
+  ReleaseLease: undefined,
+  Detect: "DETECT",
+  Diagnose: "DETECT",
+  Replace: "REPLACE",
+  Verify: "VERIFY",
+  VerifyResolved: "VERIFY",
+  MarkHealthy: undefined,
+  MarkFailed: undefined,
+  RecordFailure: undefined,
+  Resolve: "RESOLVE",
+  ForgetSecrets: "RESOLVE",
+  CreateGeneration: "ROTATE",
+  ListDevices: "ROTATE",
+  RetireGenerations: "ROTATE",
+};
+
 /** What a failed Task reports, carried as the error message so both runtimes keep it. */
 export interface TaskFailure {
   cause: Cause;
-  operation: Operation;
+  /**
+   * Absent when the task serves every workflow (a lease, a status mark): the failure is then
+   * recorded with the workflow's own operation (`readCatchOutput`'s fallback).
+   */
+  operation?: Operation | undefined;
   message: string;
   stage?: string | undefined;
 }
@@ -35,30 +64,40 @@ const UNREACHABLE = new Set<Cause>([
   "TIMEOUT",
 ]);
 
-/** A Task error: its name drives Retry/Catch, its message is the JSON {@link TaskFailure}. */
+/**
+ * A Task error: its name drives Retry/Catch, its message is the JSON {@link TaskFailure}. The
+ * error it stands for is kept as `Error.cause`, for logs; only the message crosses to the state
+ * machine.
+ */
 export class TaskError extends Error {
   readonly failure: TaskFailure;
-  constructor(name: TaskErrorName, failure: TaskFailure) {
-    super(JSON.stringify(failure));
+  constructor(name: TaskErrorName, failure: TaskFailure, options?: ErrorOptions) {
+    super(JSON.stringify(failure), options);
     this.name = name;
     this.failure = failure;
   }
 }
 
 /**
- * Turns a domain failure into the Task error the workflow routes on. `freshStart` marks a run
- * started by an instance that just entered `running`, whose sshd may still be booting.
+ * Turns a domain failure into the Task error the workflow routes on. `fallback` is the task's
+ * operation, for errors that carry none (`undefined` for a task every workflow shares).
+ * `freshStart` marks a run started by an instance that just entered `running`, whose sshd may
+ * still be booting.
  */
-export function toTaskError(error: unknown, fallback: Operation, freshStart = false): TaskError {
+export function toTaskError(
+  error: unknown,
+  fallback: Operation | undefined,
+  freshStart = false,
+): TaskError {
   if (error instanceof TaskError) return error;
   if (!(error instanceof OperationFailedError)) {
     // Raised before any device conversation (a key that will not import, for example).
     const message = error instanceof Error ? error.message : String(error);
-    return new TaskError(TASK_ERRORS.FAILED, {
-      cause: classify(error, "connect"),
-      operation: fallback,
-      message,
-    });
+    return new TaskError(
+      TASK_ERRORS.FAILED,
+      { cause: classify(error, "connect"), operation: fallback, message },
+      { cause: error },
+    );
   }
   const failure: TaskFailure = {
     cause: error.code,
@@ -66,14 +105,16 @@ export function toTaskError(error: unknown, fallback: Operation, freshStart = fa
     stage: error.stage,
     message: error.cause instanceof Error ? error.cause.message : error.message,
   };
-  if (TRANSIENT.has(error.code)) return new TaskError(TASK_ERRORS.TRANSIENT, failure);
+  const options = { cause: error };
+  if (TRANSIENT.has(error.code)) return new TaskError(TASK_ERRORS.TRANSIENT, failure, options);
   if (UNREACHABLE.has(error.code)) {
     return new TaskError(
       freshStart ? TASK_ERRORS.SSHD_NOT_READY : TASK_ERRORS.UNREACHABLE,
       failure,
+      options,
     );
   }
-  return new TaskError(TASK_ERRORS.FAILED, failure);
+  return new TaskError(TASK_ERRORS.FAILED, failure, options);
 }
 
 function isCause(value: unknown): value is Cause {
@@ -97,7 +138,7 @@ function tryJson(text: string): unknown {
 export function readCatchOutput(
   output: { Error?: unknown; Cause?: unknown } | undefined,
   fallback: Operation,
-): TaskFailure & { hint: string } {
+): TaskFailure & { operation: Operation; hint: string } {
   const errorName = typeof output?.Error === "string" ? output.Error : "Unknown";
   const rawCause = typeof output?.Cause === "string" ? output.Cause : "";
   let payload = tryJson(rawCause);

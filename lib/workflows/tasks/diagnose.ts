@@ -32,7 +32,7 @@ export async function diagnose(deps: WorkflowDeps, input: DiagnoseInput) {
       };
     }
   }
-  if (failure === undefined || failure.cause === original.cause) {
+  if (failure.cause === original.cause) {
     const probe = await probeTcp(device.host, device.port, deps.sshTimeouts.connectMs ?? 5000);
     if (!probe.open && probe.cause !== original.cause) {
       failure = {

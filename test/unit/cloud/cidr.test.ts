@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  cidrContains,
-  InvalidCidrError,
-  parseCidr,
-  tryParseCidr,
-} from "../../../lib/cloud/index.ts";
+import { cidrContains, parseCidr, tryParseCidr } from "../../../lib/cloud/cidr.ts";
+import { InvalidCidrError } from "../../../lib/cloud/errors.ts";
 
 describe("parseCidr", () => {
   it.each([

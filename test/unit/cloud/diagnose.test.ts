@@ -1,12 +1,8 @@
 import type { IpPermission } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
-import {
-  diagnoseSshAccess,
-  type InstanceInfo,
-  InvalidCidrError,
-  InvalidPortError,
-  type SecurityGroupIngress,
-} from "../../../lib/cloud/index.ts";
+import { InvalidCidrError, InvalidPortError } from "../../../lib/cloud/errors.ts";
+import { diagnoseSshAccess, type SecurityGroupIngress } from "../../../lib/cloud/ingress.ts";
+import type { InstanceInfo } from "../../../lib/cloud/types.ts";
 import { hintFor } from "../../../lib/failures/causes.ts";
 
 const ID = "i-0123456789abcdef0";

@@ -7,13 +7,13 @@ import {
 } from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import { Ec2Inventory } from "../../../lib/cloud/ec2-inventory.ts";
 import {
-  type DiscoverySkipReason,
-  Ec2Inventory,
   Ec2RequestError,
   InvalidCidrError,
   InvalidInstanceIdError,
-} from "../../../lib/cloud/index.ts";
+} from "../../../lib/cloud/errors.ts";
+import type { DiscoverySkipReason } from "../../../lib/cloud/types.ts";
 
 const ec2Mock = mockClient(EC2Client);
 const ID = "i-0123456789abcdef0";

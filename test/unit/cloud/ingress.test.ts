@@ -1,6 +1,8 @@
 import type { IpPermission } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
-import { InvalidCidrError, ingressAdmits, type SshSource } from "../../../lib/cloud/index.ts";
+import { InvalidCidrError } from "../../../lib/cloud/errors.ts";
+import { ingressAdmits } from "../../../lib/cloud/ingress.ts";
+import type { SshSource } from "../../../lib/cloud/types.ts";
 
 const SG_KEYHEAL = "sg-0keyheal000000001";
 const SG_OTHER = "sg-0other00000000002";

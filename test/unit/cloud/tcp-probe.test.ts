@@ -1,11 +1,7 @@
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  classifyConnectError,
-  InvalidPortError,
-  InvalidTimeoutError,
-  probeTcp,
-} from "../../../lib/cloud/index.ts";
+import { InvalidPortError, InvalidTimeoutError } from "../../../lib/cloud/errors.ts";
+import { classifyConnectError, probeTcp } from "../../../lib/cloud/tcp-probe.ts";
 
 const servers: Server[] = [];
 

@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { operatorRunName } from "../../../lib/api/run-names.ts";
 import { RUN_NAME_MAX_LENGTH, runNameFor } from "../../../lib/events/index.ts";
+import { runNamePart } from "../../../lib/events/run-name.ts";
 
 const VALID = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -74,5 +76,24 @@ describe("runNameFor", () => {
   it("is only the hash when nothing of the device id survives sanitising", () => {
     expect(runNameFor("", "e")).toMatch(/^[0-9a-f]{24}$/);
     expect(runNameFor("....", "e")).toMatch(/^[0-9a-f]{24}$/);
+  });
+});
+
+describe("one run-name sanitiser for event runs and operator runs", () => {
+  it("names a resolve of any device id with 1..80 characters of [A-Za-z0-9_-]", () => {
+    fc.assert(
+      fc.property(anyId, (deviceId) => {
+        expect(operatorRunName("resolve", deviceId)).toMatch(VALID);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("shows the same readable device part in both kinds of run", () => {
+    const deviceId = "-web.eu:1-";
+    expect(runNamePart(deviceId, 50)).toBe("web_eu_1");
+    expect(runNameFor(deviceId, "event-1")).toMatch(/^web_eu_1-[0-9a-f]{24}$/);
+    expect(operatorRunName("resolve", deviceId)).toMatch(/^resolve-web_eu_1-[0-9A-Z]{26}$/);
+    expect(operatorRunName("resolve", "::")).toMatch(/^resolve-[0-9A-Z]{26}$/);
   });
 });

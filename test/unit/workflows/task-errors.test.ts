@@ -93,3 +93,12 @@ describe("readCatchOutput reads a Catch the same way from both runtimes", () => 
     );
   });
 });
+
+describe("TaskError keeps the error it stands for", () => {
+  it("as Error.cause, for a device failure and for an unexpected error alike", () => {
+    const device = failed("CONNECTION_LOST", new ConnectionLostError("h"));
+    expect(toTaskError(device, "DETECT").cause).toBe(device);
+    const unexpected = new TypeError("x is undefined");
+    expect(toTaskError(unexpected, "REPLACE").cause).toBe(unexpected);
+  });
+});
