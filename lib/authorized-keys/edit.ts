@@ -35,7 +35,7 @@ export interface EditResult {
   removed: number;
   /**
    * How many of the removed lines were `cert-authority` lines: a revoked key must not keep
-   * signing certificates that log in (docs/security.md).
+   * signing certificates that log in.
    */
   removedCertAuthorities: number;
 }
