@@ -145,7 +145,6 @@ export class WorkflowFunctions extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkflowFunctionsProps) {
     super(scope, id);
-    const sshSeconds = functionTimeoutSeconds("ssh", props.ssh);
     const environment: TaskEnvironment = {
       ...props.tables.environment,
       SECRET_PREFIX: props.secretPrefix,
