@@ -66,3 +66,13 @@ export function functionTimeoutSeconds(profile: TimeoutProfile, ssh: SshTimeoutS
       return 2 * OVERHEAD_SECONDS;
   }
 }
+
+/**
+ * The device lease's time to live. Every SSH step extends the lease when it starts, so it only
+ * has to outlast the longest stretch between two extensions: one SSH step and its longest retry
+ * pause, plus every step on the failure path that does not extend it. test/cdk/lease-budget.test.ts
+ * computes that stretch from the ASL files and checks it against this.
+ */
+export function leaseTtlSeconds(ssh: SshTimeoutSettings): number {
+  return Math.max(15 * 60, 4 * functionTimeoutSeconds("ssh", ssh));
+}

@@ -9,6 +9,7 @@ import type { BundleSettings } from "../bundling.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import {
   functionTimeoutSeconds,
+  leaseTtlSeconds,
   type SshTimeoutSettings,
   type TimeoutProfile,
 } from "../timeouts.ts";
@@ -144,7 +145,6 @@ export class WorkflowFunctions extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkflowFunctionsProps) {
     super(scope, id);
-    const sshSeconds = functionTimeoutSeconds("ssh", props.ssh);
     const environment: TaskEnvironment = {
       ...props.tables.environment,
       SECRET_PREFIX: props.secretPrefix,
@@ -154,9 +154,8 @@ export class WorkflowFunctions extends Construct {
       SSH_CONNECT_TIMEOUT_MS: props.ssh.connectMs,
       SSH_HANDSHAKE_TIMEOUT_MS: props.ssh.handshakeMs,
       SSH_COMMAND_TIMEOUT_MS: props.ssh.commandMs,
-      // A reconnect holds the lease across up to three SSH tasks (detect, replace, verify) and
-      // their retries; the lease must not lapse while a run still works on the device.
-      LEASE_TTL_MS: Math.max(15 * 60, 4 * sshSeconds) * 1000,
+      // Each SSH task extends the lease as it starts; it must not lapse between two of them.
+      LEASE_TTL_MS: leaseTtlSeconds(props.ssh) * 1000,
       FAILURE_TTL_DAYS: props.failureTtlDays,
     };
 

@@ -31,8 +31,13 @@ export interface EditResult {
   changed: boolean;
   /** `present` keys that were missing and have been appended, in order. */
   added: KeyRef[];
-  /** Number of lines removed for `absent` keys. */
+  /** Number of lines removed for `absent` keys, `cert-authority` lines included. */
   removed: number;
+  /**
+   * How many of the removed lines were `cert-authority` lines: a revoked key must not keep
+   * signing certificates that log in.
+   */
+  removedCertAuthorities: number;
 }
 
 interface ManagedKey {
@@ -85,6 +90,13 @@ function plainKeyOf(line: AuthorizedKeysLine): string | undefined {
   return parsed.blob.toString("base64");
 }
 
+/** The certificate authority a `cert-authority` line trusts, as a map key; else undefined. */
+function authorityKeyOf(line: AuthorizedKeysLine): string | undefined {
+  const { parsed } = line;
+  if (parsed.kind !== "key" || !parsed.certAuthority) return undefined;
+  return parsed.blob.toString("base64");
+}
+
 /**
  * Whether an unparseable line may hold `key`. Generous on purpose: the key's base64 anywhere
  * in the line (blanks OpenSSH skips inside base64 removed, padding optional), or any field
@@ -104,8 +116,10 @@ function mentions(line: AuthorizedKeysLine, key: ManagedKey): boolean {
  * Makes `present` keys authorized and `absent` keys not, touching nothing else.
  *
  * A key is recognised by its decoded blob, never by its comment. Lines holding an `absent`
- * key as a plain key (with or without options) are removed whole; `cert-authority` lines
- * are never removed and never count as present. Missing `present` keys are appended as
+ * key are removed whole, as a plain key (with or without options) or as a `cert-authority`
+ * line: whoever holds a revoked private key could otherwise still log in with a certificate
+ * it signs. A `cert-authority` line never counts as a present key, and one for a key that is
+ * not absent is kept. Missing `present` keys are appended as
  * `<algorithm> <base64> <comment>\n`. Every other line is kept byte for byte, in order.
  * Applying the same change to the result changes nothing.
  *
@@ -124,10 +138,17 @@ export function editAuthorizedKeys(current: Buffer, change: KeyChange): EditResu
   const found = new Set<string>();
   const kept: Buffer[] = [];
   let removed = 0;
+  let removedCertAuthorities = 0;
   for (const line of parseAuthorizedKeys(current)) {
     const plain = plainKeyOf(line);
     if (plain !== undefined && absent.has(plain)) {
       removed++;
+      continue;
+    }
+    const authority = authorityKeyOf(line);
+    if (authority !== undefined && absent.has(authority)) {
+      removed++;
+      removedCertAuthorities++;
       continue;
     }
     if (plain !== undefined) found.add(plain);
@@ -158,7 +179,13 @@ export function editAuthorizedKeys(current: Buffer, change: KeyChange): EditResu
 
   const content = Buffer.concat(parts);
   const changed = !content.equals(current);
-  return { content, changed, added: missing.map((key) => key.ref), removed };
+  return {
+    content,
+    changed,
+    added: missing.map((key) => key.ref),
+    removed,
+    removedCertAuthorities,
+  };
 }
 
 /**

@@ -27,8 +27,15 @@ export interface DeviceRegistration {
 
 export interface Device extends DeviceRegistration {
   status: AuthStatus;
-  /** The platform key generation the device holds, when known. */
+  /**
+   * The platform key generation last proven on a connection (the device accepted its key), when
+   * known. Retirement keeps every generation from this one on.
+   */
   keyGeneration: number | null;
+  /** When {@link keyGeneration} was proven. */
+  keyProvenAt?: string | undefined;
+  /** The status the device had when the current or last run took it (and marked it RESOLVING). */
+  statusBeforeRun?: AuthStatus | undefined;
   hostKeyFingerprint?: string | undefined;
   lastFailureCause: Cause | null;
   createdAt: string;
@@ -45,6 +52,8 @@ export interface Page<T> {
 export interface DeviceStatusUpdate {
   status?: AuthStatus;
   keyGeneration?: number | null;
+  keyProvenAt?: string;
+  statusBeforeRun?: AuthStatus;
   hostKeyFingerprint?: string;
   lastFailureCause?: Cause | null;
   lastCheckedAt?: string;
@@ -59,11 +68,26 @@ export interface DeviceStore {
   list(query: { status?: AuthStatus; limit?: number; cursor?: string }): Promise<Page<Device>>;
   /** How many devices hold each auth status, counted on the status index. */
   countByStatus(): Promise<Record<AuthStatus, number>>;
-  update(id: string, update: DeviceStatusUpdate): Promise<Device>;
+  /**
+   * With `leaseOwner`, applied only while that run holds the device's lease (a fenced write);
+   * otherwise refused with `LeaseLostError`.
+   */
+  update(id: string, update: DeviceStatusUpdate, fence?: { leaseOwner: string }): Promise<Device>;
   remove(id: string): Promise<boolean>;
   /** Conditional write: succeeds when no lease is held or the held one has expired. */
   acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Conditional on `owner` still holding the lease. */
   extendLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(id: string, owner: string): Promise<boolean>;
+  /**
+   * Remembers that a check was asked for while `owner`-less runs were shut out: set only while
+   * another run than `asker` holds an unexpired lease. False when the lease is free (the asker
+   * should take it instead).
+   */
+  requestRecheck(id: string, asker: string): Promise<boolean>;
+  /** Releases `owner`'s lease and takes the remembered recheck request with it, if any. */
+  releaseLeaseTakingRecheck(
+    id: string,
+    owner: string,
+  ): Promise<{ released: boolean; recheck: boolean }>;
 }

@@ -80,6 +80,8 @@ export interface LocalRunnerOptions {
   ) => LocalHandler;
   /** Per state name, in ms: shortens Retry pauses (tests). */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /** Per Wait state name, in ms: shortens Wait states (tests). */
+  waitTimeOverrides?: Record<string, number>;
 }
 
 export interface StartedRun {
@@ -163,6 +165,9 @@ export class LocalWorkflowRunner {
         taskResourceLocalHandlers: entry.handlers,
         ...(this.#options.retryIntervalOverrides
           ? { retryIntervalOverrides: this.#options.retryIntervalOverrides }
+          : {}),
+        ...(this.#options.waitTimeOverrides
+          ? { waitTimeOverrides: this.#options.waitTimeOverrides }
           : {}),
       },
       context: {

@@ -26,7 +26,7 @@ import {
   readPage,
   UpdateBuilder,
 } from "./dynamo-util.ts";
-import { NotFoundError } from "./errors.ts";
+import { LeaseLostError, NotFoundError } from "./errors.ts";
 import { keyAttributesOf, TABLES } from "./tables.ts";
 
 export interface DynamoDeviceStoreOptions {
@@ -163,17 +163,29 @@ export class DynamoDeviceStore implements DeviceStore {
     return Object.fromEntries(counts) as Record<AuthStatus, number>;
   }
 
-  /** @throws {NotFoundError} no device with this id. */
-  async update(id: string, update: DeviceStatusUpdate): Promise<Device> {
+  /**
+   * @throws {NotFoundError} no device with this id.
+   * @throws {LeaseLostError} `fence` names a run that does not hold the lease.
+   */
+  async update(
+    id: string,
+    update: DeviceStatusUpdate,
+    fence?: { leaseOwner: string },
+  ): Promise<Device> {
     const builder = new UpdateBuilder().set({
       status: update.status,
       keyGeneration: update.keyGeneration,
+      keyProvenAt: update.keyProvenAt,
+      statusBeforeRun: update.statusBeforeRun,
       hostKeyFingerprint: update.hostKeyFingerprint,
       lastFailureCause: update.lastFailureCause,
       lastCheckedAt: update.lastCheckedAt,
       updatedAt: new Date(this.now()).toISOString(),
     });
-    const condition = `attribute_exists(${builder.name("id")})`;
+    let condition = `attribute_exists(${builder.name("id")})`;
+    if (fence) {
+      condition += ` AND ${builder.name("leaseOwner")} = ${builder.value(fence.leaseOwner)}`;
+    }
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
@@ -185,8 +197,16 @@ export class DynamoDeviceStore implements DeviceStore {
       );
       return toDevice(Attributes ?? {});
     } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new NotFoundError("device", id, { cause: error });
-      throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
+      const { Item } = fence
+        ? await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id } }))
+        : { Item: undefined };
+      if (fence && Item) {
+        throw new LeaseLostError(id, fence.leaseOwner, Item.leaseOwner as string | undefined, {
+          cause: error,
+        });
+      }
+      throw new NotFoundError("device", id, { cause: error });
     }
   }
 
@@ -233,6 +253,43 @@ export class DynamoDeviceStore implements DeviceStore {
     );
   }
 
+  async requestRecheck(id: string, asker: string): Promise<boolean> {
+    return this.conditionalLeaseWrite(
+      id,
+      "SET #recheck = :true",
+      "attribute_exists(#owner) AND #owner <> :asker AND #expires >= :now",
+      { "#owner": "leaseOwner", "#expires": "leaseExpiresAt", "#recheck": "pendingRecheck" },
+      { ":asker": asker, ":now": this.now(), ":true": true },
+    );
+  }
+
+  async releaseLeaseTakingRecheck(
+    id: string,
+    owner: string,
+  ): Promise<{ released: boolean; recheck: boolean }> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: "REMOVE #owner, #expires, #recheck",
+          ConditionExpression: "#owner = :owner",
+          ExpressionAttributeNames: {
+            "#owner": "leaseOwner",
+            "#expires": "leaseExpiresAt",
+            "#recheck": "pendingRecheck",
+          },
+          ExpressionAttributeValues: { ":owner": owner },
+          ReturnValues: "ALL_OLD",
+        }),
+      );
+      return { released: true, recheck: Attributes?.pendingRecheck === true };
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return { released: false, recheck: false };
+      throw error;
+    }
+  }
+
   private async conditionalLeaseWrite(
     id: string,
     updateExpression: string,
@@ -271,6 +328,8 @@ function toDevice(item: Item): Device {
     authorizedKeysPath: item.authorizedKeysPath as string | undefined,
     status: item.status as AuthStatus,
     keyGeneration: (item.keyGeneration as number | null | undefined) ?? null,
+    keyProvenAt: item.keyProvenAt as string | undefined,
+    statusBeforeRun: item.statusBeforeRun as AuthStatus | undefined,
     lastFailureCause: (item.lastFailureCause as Cause | null | undefined) ?? null,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,

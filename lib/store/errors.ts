@@ -139,3 +139,28 @@ export class KeyMaterialMismatchError extends StoreError {
     this.secretRef = secretRef;
   }
 }
+
+/**
+ * A status write by a run that no longer holds the device's lease: its lease ran out and another
+ * run took the device. The write was refused, not applied.
+ */
+export class LeaseLostError extends StoreError {
+  override name = "LeaseLostError";
+  readonly deviceId: string;
+  readonly owner: string;
+  /** The run that holds the lease now, if any. */
+  readonly holder: string | undefined;
+
+  constructor(deviceId: string, owner: string, holder: string | undefined, options?: ErrorOptions) {
+    super(
+      `Run ${owner} no longer holds the lease of device ${deviceId} ` +
+        `(${holder ? `run ${holder} holds it now` : "it expired or another run took it"}); ` +
+        "its write was refused. " +
+        "The device's current run decides its status.",
+      options,
+    );
+    this.deviceId = deviceId;
+    this.owner = owner;
+    this.holder = holder;
+  }
+}

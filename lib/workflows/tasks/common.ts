@@ -1,4 +1,4 @@
-import type { Device } from "../../devices/types.ts";
+import type { AuthStatus, Device } from "../../devices/types.ts";
 import type { Cause } from "../../failures/causes.ts";
 import { type Operation, OperationFailedError } from "../../failures/errors.ts";
 import type { DeviceTarget } from "../../replace/heal-device.ts";
@@ -46,8 +46,16 @@ export async function loadGenerations(deps: WorkflowDeps, operation: Operation) 
   return generations;
 }
 
-/** The auth status a device is left in after a failure with this cause. */
-export function statusAfterFailure(cause: Cause, operation: Operation) {
+/**
+ * The auth status a device is left in after a failure with this cause. A failed resolve (a
+ * wrong password, a refused custom key) says nothing new about the device's keys: it keeps the
+ * status it had before the run (`previous`), so it stays in the Key conflict view.
+ */
+export function statusAfterFailure(
+  cause: Cause,
+  operation: Operation,
+  previous?: AuthStatus,
+): AuthStatus {
   switch (cause) {
     case "HOST_KEY_MISMATCH":
       return "HOST_KEY_CONFLICT" as const;
@@ -62,7 +70,10 @@ export function statusAfterFailure(cause: Cause, operation: Operation) {
     case "INTERNAL":
       return "UNKNOWN" as const;
     default:
+      if (operation === "RESOLVE" && previous !== undefined && previous !== "RESOLVING") {
+        return previous;
+      }
       // Reachable, but the current key is not in place: a conflict an operator can resolve.
-      return operation === "RESOLVE" ? ("CREDENTIALS_BASED" as const) : ("KEY_CONFLICT" as const);
+      return "KEY_CONFLICT" as const;
   }
 }

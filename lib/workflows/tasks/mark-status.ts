@@ -1,7 +1,10 @@
+import type { DeviceStatusUpdate } from "../../devices/types.ts";
 import type { Cause } from "../../failures/causes.ts";
 import type { Operation } from "../../failures/errors.ts";
+import { LeaseLostError } from "../../store/errors.ts";
 import type { WorkflowDeps } from "../deps.ts";
 import { statusAfterFailure } from "./common.ts";
+import { leaseLost } from "./lease.ts";
 
 export interface MarkHealthyInput {
   deviceId: string;
@@ -12,6 +15,24 @@ export interface MarkHealthyInput {
   custom?: boolean;
   /** The run's start (`$$.Execution.StartTime`), for the run-duration metric. */
   startedAt?: string;
+  /** The run holding the device's lease: the write is applied only while it still does. */
+  owner?: string | null;
+}
+
+/** A status write fenced by the run's lease: a run that lost it records that, and changes nothing. */
+async function fencedUpdate(
+  deps: WorkflowDeps,
+  deviceId: string,
+  update: DeviceStatusUpdate,
+  owner: string | null | undefined,
+  operation: Operation,
+) {
+  try {
+    return await deps.devices.update(deviceId, update, owner ? { leaseOwner: owner } : undefined);
+  } catch (error) {
+    if (error instanceof LeaseLostError) throw leaseLost(deps, error, operation);
+    throw error;
+  }
 }
 
 function recordDuration(deps: WorkflowDeps, startedAt: string | undefined, outcome: string) {
@@ -20,15 +41,23 @@ function recordDuration(deps: WorkflowDeps, startedAt: string | undefined, outco
   deps.metrics.addMetric(`RunDuration_${outcome}`, "Milliseconds", deps.now().getTime() - started);
 }
 
-/** The device holds the current generation (or an adopted custom key). */
+/** The device holds the generation just proven on a connection (or an adopted custom key). */
 export async function markHealthy(deps: WorkflowDeps, input: MarkHealthyInput) {
-  const device = await deps.devices.update(input.deviceId, {
-    status: input.custom ? "CUSTOM_KEY_BASED" : "KEY_BASED",
-    keyGeneration: input.custom ? null : input.generation,
-    hostKeyFingerprint: input.hostKeyFingerprint,
-    lastFailureCause: null,
-    lastCheckedAt: deps.now().toISOString(),
-  });
+  const now = deps.now().toISOString();
+  const device = await fencedUpdate(
+    deps,
+    input.deviceId,
+    {
+      status: input.custom ? "CUSTOM_KEY_BASED" : "KEY_BASED",
+      keyGeneration: input.custom ? null : input.generation,
+      keyProvenAt: now,
+      hostKeyFingerprint: input.hostKeyFingerprint,
+      lastFailureCause: null,
+      lastCheckedAt: now,
+    },
+    input.owner,
+    "VERIFY",
+  );
   if (input.healed) deps.metrics.addMetric("ConflictsHealed", "Count", 1);
   recordDuration(deps, input.startedAt, "Succeeded");
   return { status: device.status, keyGeneration: device.keyGeneration };
@@ -37,14 +66,26 @@ export async function markHealthy(deps: WorkflowDeps, input: MarkHealthyInput) {
 /** The device failed with this cause; its status says what state it is left in. */
 export async function markFailed(
   deps: WorkflowDeps,
-  input: { deviceId: string; failure: { cause: Cause; operation: Operation }; startedAt?: string },
+  input: {
+    deviceId: string;
+    failure: { cause: Cause; operation: Operation };
+    startedAt?: string;
+    owner?: string | null;
+  },
 ) {
   recordDuration(deps, input.startedAt, "Failed");
-  const status = statusAfterFailure(input.failure.cause, input.failure.operation);
-  const device = await deps.devices.update(input.deviceId, {
-    status,
-    lastFailureCause: input.failure.cause,
-    lastCheckedAt: deps.now().toISOString(),
-  });
+  // A failed resolve keeps the status from before its run (AcquireLease kept it on the device).
+  const previous =
+    input.failure.operation === "RESOLVE"
+      ? (await deps.devices.get(input.deviceId))?.statusBeforeRun
+      : undefined;
+  const status = statusAfterFailure(input.failure.cause, input.failure.operation, previous);
+  const device = await fencedUpdate(
+    deps,
+    input.deviceId,
+    { status, lastFailureCause: input.failure.cause, lastCheckedAt: deps.now().toISOString() },
+    input.owner,
+    input.failure.operation,
+  );
   return { status: device.status };
 }

@@ -2,10 +2,19 @@ import { healDevice } from "../../replace/heal-device.ts";
 import type { WorkflowDeps } from "../deps.ts";
 import { toTaskError } from "../task-errors.ts";
 import { loadDevice, loadGenerations, targetOf } from "./common.ts";
+import { holdLease } from "./lease.ts";
 
-/** Heals a device in conflict by the safe replacement protocol; returns fingerprints only. */
-export async function replace(deps: WorkflowDeps, input: { deviceId: string }) {
+/**
+ * Heals a device in conflict by the safe replacement protocol; returns fingerprints only.
+ * `prunedLines` counts the lines of older generations removed, `cert-authority` lines for them
+ * included.
+ */
+export async function replace(
+  deps: WorkflowDeps,
+  input: { deviceId: string; owner?: string | null },
+) {
   try {
+    await holdLease(deps, input, "REPLACE");
     const device = await loadDevice(deps, input.deviceId, "REPLACE");
     const generations = await loadGenerations(deps, "REPLACE");
     const result = await healDevice({
@@ -18,6 +27,7 @@ export async function replace(deps: WorkflowDeps, input: { deviceId: string }) {
       generation: result.generation,
       heldGeneration: result.heldGeneration,
       changed: result.changed,
+      prunedLines: result.prunedLines,
       handshakes: result.handshakes,
       hostKeyFingerprint: result.hostKeyFingerprint,
       steps: result.steps,

@@ -3,6 +3,7 @@ import { type Access, healDevice } from "../../replace/heal-device.ts";
 import type { WorkflowDeps } from "../deps.ts";
 import { toTaskError } from "../task-errors.ts";
 import { loadDevice, loadGenerations, targetOf } from "./common.ts";
+import { holdLease } from "./lease.ts";
 
 /** Only references to the operator's secrets travel in the workflow, never the secrets. */
 export interface ResolveInput {
@@ -18,8 +19,9 @@ export interface ResolveInput {
 }
 
 /** The Junos "Resolve Key Conflict" action for one device. */
-export async function resolve(deps: WorkflowDeps, input: ResolveInput) {
+export async function resolve(deps: WorkflowDeps, input: ResolveInput & { owner?: string | null }) {
   try {
+    await holdLease(deps, input, "RESOLVE");
     const device = await loadDevice(deps, input.deviceId, "RESOLVE");
     const adopt = input.mode === "custom-key" && input.adopt === true;
     const generations = adopt ? [] : await loadGenerations(deps, "RESOLVE");

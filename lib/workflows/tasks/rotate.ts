@@ -42,25 +42,31 @@ export async function listDevices(deps: WorkflowDeps, input: { runId: string; ow
   };
 }
 
-/** Retires earlier generations that no device holds any more. */
+/**
+ * Retires earlier generations only when every device has been proven, on a connection, to hold a
+ * newer one. A device's record names the generation last proven (Detect, Verify, a heal); since
+ * then it may have been given any newer generation by a heal that failed before it could record
+ * it, so every generation from the oldest proven one on is kept.
+ */
 export async function retireGenerations(deps: WorkflowDeps, input: { generation: number }) {
   const devices = await allDevices(deps);
-  const held = new Set(devices.map((d) => d.keyGeneration).filter((g) => g !== null));
+  const tracked = devices.filter((d) => d.status !== "CUSTOM_KEY_BASED");
   const retired: number[] = [];
-  // A device never checked may hold any generation: keep them all until it has been seen.
-  if (devices.some((d) => d.keyGeneration === null && d.status !== "CUSTOM_KEY_BASED")) {
+  // A device never proven may hold any generation: keep them all until it has been seen.
+  if (tracked.some((d) => d.keyGeneration === null)) {
     return { retired, kept: "a device with an unknown generation is registered" };
   }
+  const oldestProven = Math.min(...tracked.map((d) => d.keyGeneration as number));
   const { items } = await deps.keys.list({ limit: 100 });
   for (const key of items) {
     if (
       key.status === "PREVIOUS" &&
       key.generation < input.generation &&
-      !held.has(key.generation)
+      key.generation < oldestProven
     ) {
       await deps.keys.retire(key.generation);
       retired.push(key.generation);
     }
   }
-  return { retired };
+  return { retired, ...(Number.isFinite(oldestProven) ? { oldestProven } : {}) };
 }

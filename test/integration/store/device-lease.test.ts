@@ -87,4 +87,39 @@ describe("device lease", () => {
     await store.releaseLease("db-1", "run-a");
     expect(await store.get("db-1")).toEqual(before);
   });
+
+  it("issue 10.13: a status write fenced by a run that lost the lease is refused and changes nothing", async () => {
+    expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
+    now += MINUTE + 1;
+    expect(await store.acquireLease("db-1", "run-b", MINUTE)).toBe(true);
+    await expect(
+      store.update("db-1", { status: "KEY_BASED" }, { leaseOwner: "run-a" }),
+    ).rejects.toMatchObject({ name: "LeaseLostError", holder: "run-b", owner: "run-a" });
+    expect((await store.get("db-1"))?.status).toBe("UNKNOWN");
+    await store.update("db-1", { status: "KEY_BASED" }, { leaseOwner: "run-b" });
+    expect((await store.get("db-1"))?.status).toBe("KEY_BASED");
+    await expect(
+      store.update("nope", { status: "KEY_BASED" }, { leaseOwner: "run-b" }),
+    ).rejects.toMatchObject({ name: "NotFoundError" });
+  });
+
+  it("issue 10.14: a recheck is remembered only while another run holds the lease, and taken once on release", async () => {
+    expect(await store.requestRecheck("db-1", "run-b")).toBe(false); // free: take it instead
+    expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
+    expect(await store.requestRecheck("db-1", "run-a")).toBe(false); // its own lease
+    expect(await store.requestRecheck("db-1", "run-b")).toBe(true);
+    expect(await store.releaseLeaseTakingRecheck("db-1", "run-b")).toEqual({
+      released: false,
+      recheck: false,
+    });
+    expect(await store.releaseLeaseTakingRecheck("db-1", "run-a")).toEqual({
+      released: true,
+      recheck: true,
+    });
+    expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
+    expect(await store.releaseLeaseTakingRecheck("db-1", "run-a")).toEqual({
+      released: true,
+      recheck: false,
+    });
+  });
 });

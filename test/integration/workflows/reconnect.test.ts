@@ -35,6 +35,7 @@ beforeAll(async () => {
     name: "wf",
     devices: 3,
     local: { sshTimeouts: { handshakeMs: 1500, connectMs: 1500 } },
+    runner: { waitTimeOverrides: { RecheckPause: 0 } },
   });
   ({ fleet, deps, runner } = env);
   gen1 = generateKeyPair({ comment: "gen1" });
@@ -72,6 +73,7 @@ describe("reconnect workflow", () => {
       "Verify",
       "MarkHealed",
       "ReleaseLease",
+      "Recheck?",
       "Healed",
     ]);
     const stored = await deps.devices.get(device(0).id);

@@ -104,6 +104,30 @@ describe("resolve workflow (the operator's Resolve Key Conflict)", () => {
     await expect(deps.secrets.get(secretRef)).rejects.toThrow();
   });
 
+  it("issue 14.10: a resolve that fails on a wrong password keeps the device's status and records the failure", async () => {
+    await device(0).resetHome(`${generateKeyPair().authorizedKey}\n`);
+    await deps.devices.update(device(0).id, { status: "KEY_CONFLICT", lastFailureCause: null });
+    const secretRef = await deps.secrets.put(`resolve/w${counter}`, `${password}-wrong`, {
+      ttlSeconds: 300,
+    });
+    const run = await resolveRun({
+      deviceId: device(0).id,
+      mode: "space-key",
+      adminUser: device(0).user,
+      secretRef,
+    });
+    expect(run.status).toBe("FAILED");
+    expect(await deps.devices.get(device(0).id)).toMatchObject({
+      status: "KEY_CONFLICT",
+      lastFailureCause: "AUTH_REJECTED",
+    });
+    expect((await deps.devices.list({ status: "KEY_CONFLICT" })).items.map((x) => x.id)).toContain(
+      device(0).id,
+    );
+    const { items } = await deps.failures.list({ deviceId: device(0).id });
+    expect(items.map((f) => [f.cause, f.operation])).toEqual([["AUTH_REJECTED", "RESOLVE"]]);
+  });
+
   it("acting for another user through a login that may not sudo is recorded as SUDO_FAILED", async () => {
     const secretRef = await deps.secrets.put(`resolve/u${counter}`, password, { ttlSeconds: 300 });
     const run = await resolveRun({

@@ -20,6 +20,8 @@ interface LineSpec {
   text: string;
   /** Index in `pool` of the key this line authorizes as a plain key. */
   holds?: number;
+  /** Index in `pool` of the key this line trusts as a certificate authority. */
+  authority?: number;
 }
 
 interface FileSpec {
@@ -84,8 +86,9 @@ const lineSpec: fc.Arbitrary<LineSpec> = fc.oneof(
     text: `${i}${o} ${keyLine(key, { comment: c })}`,
     holds: index,
   })),
-  fc.tuple(options(true), poolEntry, comment).map(([o, { key }, c]) => ({
+  fc.tuple(options(true), poolEntry, comment).map(([o, { key, index }, c]) => ({
     text: `${o} ${keyLine(key, { comment: c })}`,
+    authority: index,
   })),
   fc.tuple(fc.option(options(false)), stranger, comment).map(([o, s, c]) => ({
     text: keyLine(s, { options: o ?? undefined, comment: c }),
@@ -140,7 +143,7 @@ function render(lines: FileSpec["lines"]): Buffer {
 /** The expected output, computed from the generated structure rather than by parsing. */
 function expectedOutput(file: FileSpec, keyRoles: readonly string[]): Buffer {
   const isAbsent = (k: number | undefined) => k !== undefined && keyRoles[k] === "absent";
-  const kept = file.lines.filter(({ spec }) => !isAbsent(spec.holds));
+  const kept = file.lines.filter(({ spec }) => !isAbsent(spec.holds) && !isAbsent(spec.authority));
   const keptBytes = render(kept);
   const found = new Set(kept.map(({ spec }) => spec.holds));
   const missing = pool.filter((_, i) => keyRoles[i] === "present" && !found.has(i));
@@ -179,17 +182,17 @@ describe("editAuthorizedKeys over generated files", () => {
     );
   });
 
-  it("leaves every present key authorized and no absent key authorized as a plain key", () => {
+  it("leaves every present key authorized and no absent key authorized, as a key or an authority", () => {
     fc.assert(
       fc.property(fileSpec, roles, (file, keyRoles) => {
         const change = changeOf(keyRoles);
         const { content } = editAuthorizedKeys(render(file.lines), change);
         expect(findKeys(content, change.present)).toEqual(change.present);
-        const plain = parseAuthorizedKeys(content).flatMap(({ parsed }) =>
-          parsed.kind === "key" && !parsed.certAuthority ? [parsed.blob] : [],
+        const trusted = parseAuthorizedKeys(content).flatMap(({ parsed }) =>
+          parsed.kind === "key" ? [parsed.blob] : [],
         );
         for (const key of change.absent) {
-          expect(plain.some((blob) => blob.equals(key.blob))).toBe(false);
+          expect(trusted.some((blob) => blob.equals(key.blob))).toBe(false);
         }
       }),
       RUNS,

@@ -31,7 +31,7 @@ describe("editAuthorizedKeys keeps what it does not manage", () => {
     `ssh-foo ${blobOfType("ssh-foo", Buffer.from("x")).toString("base64")}`,
     keyLine(rsa, { comment: "dup" }),
     keyLine(rsa, { comment: "dup" }),
-    `cert-authority ${keyLine(oldKey, { comment: "ca" })}`,
+    `cert-authority ${keyLine(other, { comment: "ca" })}`,
     `ssh-ed25519 not-base64 garbage`,
   ];
 
@@ -106,10 +106,25 @@ describe("editAuthorizedKeys recognises keys by their decoded blob", () => {
 });
 
 describe("editAuthorizedKeys and options", () => {
-  it("never removes a cert-authority line holding an absent key", () => {
-    const file = `cert-authority ${keyLine(oldKey)}\nrestrict,cert-authority ${keyLine(oldKey)}\n`;
+  it("issue 10.3: removes a cert-authority line whose key is absent, wherever the option sits", () => {
+    const file = [
+      "# kept",
+      `cert-authority ${keyLine(oldKey)}`,
+      `restrict,Cert-Authority,principals="ops" ${keyLine(oldKey, { comment: "ca" })}`,
+      `cert-authority ${keyLine(other)}`,
+      keyLine(oldKey),
+      "",
+    ].join("\n");
     const result = edit(file, { present: [], absent: [oldKey] });
-    expect(result.changed).toBe(false);
+    expect(result.content.toString("latin1")).toBe(`# kept\ncert-authority ${keyLine(other)}\n`);
+    expect(result).toMatchObject({ removed: 3, removedCertAuthorities: 2, changed: true });
+  });
+
+  it("issue 10.3: keeps a cert-authority line for a key that is present or not managed", () => {
+    const file = `cert-authority ${keyLine(newKey)}\ncert-authority ${keyLine(other)}\n`;
+    const result = edit(file, { present: [newKey], absent: [oldKey] });
+    expect(result.content.toString("latin1")).toBe(`${file}${keyLine(newKey)} new@laptop\n`);
+    expect(result).toMatchObject({ removed: 0, removedCertAuthorities: 0 });
   });
 
   it("does not count a cert-authority line as the present key", () => {
@@ -227,7 +242,7 @@ describe("editAuthorizedKeys is safe to repeat", () => {
     const twice = edit(once.content);
     expect(twice.changed).toBe(false);
     expect(twice.content.equals(once.content)).toBe(true);
-    expect(twice).toMatchObject({ added: [], removed: 0 });
+    expect(twice).toMatchObject({ added: [], removed: 0, removedCertAuthorities: 0 });
   });
 
   it("returns the input byte for byte when nothing changes", () => {
