@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { type Socket, connect as tcpConnect } from "node:net";
 import type { AuthenticationType, Client, ClientChannel, ConnectConfig } from "ssh2";
 import SshClient from "ssh2/lib/client.js";
+import { fingerprintOf } from "../keys/fingerprint.ts";
 import { ALGORITHMS } from "./algorithms.ts";
 import {
   AuthRejectedError,
@@ -67,9 +67,7 @@ export interface ExecResult {
 }
 
 /** SHA256 fingerprint of an SSH public-key blob, as `ssh-keygen -l` prints it. */
-export function sha256Fingerprint(blob: Buffer): string {
-  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
-}
+export const sha256Fingerprint = fingerprintOf;
 
 /** An authenticated SSH connection to one device. */
 export class SshSession {
