@@ -18,7 +18,7 @@ import { readInputFile } from "./files.ts";
 import { renderJson, renderTable } from "./output.ts";
 import type { DeviceView } from "./shapes.ts";
 
-export function renderDevices(devices: readonly DeviceView[]): string {
+export function renderDevices(devices: readonly DeviceView[], width?: number): string {
   return renderTable(
     ["ID", "HOST", "PORT", "ADMIN", "STATUS", "GEN", "LAST FAILURE", "HOST KEY"],
     devices.map((device) => [
@@ -31,6 +31,7 @@ export function renderDevices(devices: readonly DeviceView[]): string {
       device.lastFailureCause,
       device.hostKeyFingerprint,
     ]),
+    width,
   );
 }
 
@@ -72,7 +73,7 @@ export const devicesCommands: CommandSpec[] = [
       } else {
         const count = imported.items.length;
         context.print(`Imported ${count} device${count === 1 ? "" : "s"} from ${path}.\n`);
-        if (count > 0) context.print(renderDevices(imported.items));
+        if (count > 0) context.print(renderDevices(imported.items, context.width));
       }
       return EXIT.OK;
     },
@@ -101,7 +102,7 @@ export const devicesCommands: CommandSpec[] = [
       else if (page.items.length === 0) {
         context.print(status ? `No devices with status ${status}.\n` : "No devices registered.\n");
       } else {
-        context.print(renderDevices(page.items));
+        context.print(renderDevices(page.items, context.width));
         if (page.nextCursor) context.print(`More: --cursor ${page.nextCursor}\n`);
       }
       return EXIT.OK;
