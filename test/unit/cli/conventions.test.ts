@@ -169,3 +169,25 @@ describe("width", () => {
     expect(piped[1]).toContain(device.hostKeyFingerprint);
   });
 });
+
+describe.concurrent("devices list --search", () => {
+  it("issue 14.9: asks the API to search (q) and says when nothing matches", async () => {
+    const api = await startFakeApi(() => ({ body: { items: [], nextCursor: null } }));
+    apis.push(api);
+    const result = await keyheal([
+      "devices",
+      "list",
+      "--search",
+      "web",
+      "--status",
+      "key_conflict",
+      "--data-dir",
+      api.dataDir,
+    ]);
+    expect(result.code).toBe(0);
+    expect(api.requests.map((request) => [request.path, request.query])).toEqual([
+      ["/devices", { q: "web", status: "KEY_CONFLICT" }],
+    ]);
+    expect(result.stdout).toBe('No devices match "web" with status KEY_CONFLICT.\n');
+  });
+});
