@@ -186,7 +186,7 @@ describe.concurrent("devices list --search", () => {
     ]);
     expect(result.code).toBe(0);
     expect(api.requests.map((request) => [request.path, request.query])).toEqual([
-      ["/devices", { q: "web", status: "KEY_CONFLICT" }],
+      ["/devices", { q: "web", status: "KEY_CONFLICT", limit: "100" }],
     ]);
     expect(result.stdout).toBe('No devices match "web" with status KEY_CONFLICT.\n');
   });
