@@ -33,8 +33,22 @@ const Page = { cursor: Cursor.optional(), limit: Limit.optional() };
 
 const DeviceId = z.string({ error: typeError("must be a device id string") }).pipe(DeviceIdSchema);
 
+/**
+ * `q`: the start of a device id, host or admin user. The characters of those three, so it can
+ * never reach into the `#` that joins a search key to its id (lib/store/tables.ts).
+ */
+const DeviceSearch = z
+  .string()
+  .min(1, { error: "must not be empty: leave q out to list every device" })
+  .max(128, { error: "must be at most 128 characters" })
+  .regex(/^[A-Za-z0-9._:@-]+$/, {
+    error:
+      "must be the start of a device id, host or admin user: letters, digits and . _ : @ - only",
+  });
+
 export const ListDevicesQuery = z.strictObject({
   status: z.enum(AUTH_STATUSES, { error: `must be one of ${AUTH_STATUSES.join(", ")}` }).optional(),
+  q: DeviceSearch.optional(),
   ...Page,
 });
 

@@ -76,8 +76,11 @@ export interface ListWindow {
 const PAGE_SIZE = 100;
 
 export class ApiClient extends ApiTransport {
-  listDevices(filter: { status?: string | undefined }, window: ListWindow = {}) {
-    return this.#list("/devices", { status: filter.status }, window, device);
+  listDevices(
+    filter: { status?: string | undefined; search?: string | undefined },
+    window: ListWindow = {},
+  ) {
+    return this.#list("/devices", { status: filter.status, q: filter.search }, window, device);
   }
 
   async importDevices(devices: readonly object[]): Promise<PageView<DeviceView>> {

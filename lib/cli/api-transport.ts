@@ -76,7 +76,13 @@ export class ApiTransport {
     });
     const text = await response.text();
     if (!response.ok) {
-      throw new ApiError(method, path, response.status, this.#detail(response, text));
+      throw new ApiError(
+        method,
+        path,
+        response.status,
+        this.#detail(response, text),
+        errorFields(text),
+      );
     }
     if (text.trim() === "") return undefined;
     try {
@@ -229,4 +235,18 @@ function errorCode(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** The API's `{ error, field }` of an error body (lib/api/errors.ts), when it has them. */
+function errorFields(text: string): { code?: string; field?: string } {
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (!isObject(body)) return {};
+    return {
+      ...(typeof body.error === "string" ? { code: body.error } : {}),
+      ...(typeof body.field === "string" ? { field: body.field } : {}),
+    };
+  } catch {
+    return {};
+  }
 }

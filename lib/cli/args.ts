@@ -80,20 +80,25 @@ export function parseArgs(
       continue;
     }
     if (!arg.startsWith("--")) {
-      throw new UsageError(`unknown option ${arg}${suggestion(arg, options)}`, command);
+      throw new UsageError(`unknown option ${arg}${suggestion(arg, options)}`, command, arg);
     }
     const equals = arg.indexOf("=");
     const name = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
     const inline = equals === -1 ? undefined : arg.slice(equals + 1);
     const spec = Object.hasOwn(options, name) ? options[name] : undefined;
     if (spec === undefined) {
-      throw new UsageError(`unknown option --${name}${suggestion(`--${name}`, options)}`, command);
+      throw new UsageError(
+        `unknown option --${name}${suggestion(`--${name}`, options)}`,
+        command,
+        `--${name}`,
+      );
     }
     if (Object.hasOwn(values, name)) {
-      throw new UsageError(`--${name} is given twice`, command);
+      throw new UsageError(`--${name} is given twice`, command, `--${name}`);
     }
     if (spec.type === "boolean") {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value`, command);
+      if (inline !== undefined)
+        throw new UsageError(`--${name} takes no value`, command, `--${name}`);
       values[name] = true;
       continue;
     }
@@ -101,12 +106,17 @@ export function parseArgs(
     if (value === undefined) {
       const next = argv[index + 1];
       if (next === undefined || (next.startsWith("--") && next.length > 2)) {
-        throw new UsageError(`--${name} needs a value (${spec.value ?? "VALUE"})`, command);
+        throw new UsageError(
+          `--${name} needs a value (${spec.value ?? "VALUE"})`,
+          command,
+          `--${name}`,
+        );
       }
       value = next;
       index += 1;
     }
-    if (value === "") throw new UsageError(`--${name} needs a non-empty value`, command);
+    if (value === "")
+      throw new UsageError(`--${name} needs a non-empty value`, command, `--${name}`);
     values[name] = value;
   }
   return { values, positionals };

@@ -19,6 +19,8 @@ export interface CommandContext {
   client(): Promise<ApiClient>;
   /** Writes to stdout. */
   print(text: string): void;
+  /** The terminal's width when stdout is one, for tables to fit; undefined for a pipe or file. */
+  width: number | undefined;
   /** Prints this command's `--help`. */
   showHelp(): void;
 }
@@ -122,6 +124,7 @@ export function createContext(args: ParsedArgs, io: CliIo, help: () => string): 
     args,
     io,
     json: flag(args, "json"),
+    width: io.stdout.isTTY === true ? io.stdout.columns : undefined,
     client() {
       client ??= discoverApi(
         stringOption(args, "data-dir"),
@@ -145,7 +148,11 @@ export function positiveIntOption(context: CommandContext, name: string, command
   const text = stringOption(context.args, name);
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`--${name} must be a whole number of at least 1 (got ${text})`, command);
+    throw new UsageError(
+      `--${name} must be a whole number of at least 1 (got ${text})`,
+      command,
+      `--${name}`,
+    );
   }
   return Number(text);
 }
@@ -161,7 +168,11 @@ export function choiceOption(
   if (text === undefined) return undefined;
   const match = allowed.find((each) => each.toLowerCase() === text.toLowerCase());
   if (match === undefined) {
-    throw new UsageError(`--${name} must be one of ${allowed.join(", ")} (got ${text})`, command);
+    throw new UsageError(
+      `--${name} must be one of ${allowed.join(", ")} (got ${text})`,
+      command,
+      `--${name}`,
+    );
   }
   return match;
 }

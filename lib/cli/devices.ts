@@ -18,7 +18,7 @@ import { readInputFile } from "./files.ts";
 import { renderJson, renderTable } from "./output.ts";
 import type { DeviceView } from "./shapes.ts";
 
-export function renderDevices(devices: readonly DeviceView[]): string {
+export function renderDevices(devices: readonly DeviceView[], width?: number): string {
   return renderTable(
     ["ID", "HOST", "PORT", "ADMIN", "STATUS", "GEN", "LAST FAILURE", "HOST KEY"],
     devices.map((device) => [
@@ -31,6 +31,7 @@ export function renderDevices(devices: readonly DeviceView[]): string {
       device.lastFailureCause,
       device.hostKeyFingerprint,
     ]),
+    width,
   );
 }
 
@@ -72,18 +73,27 @@ export const devicesCommands: CommandSpec[] = [
       } else {
         const count = imported.items.length;
         context.print(`Imported ${count} device${count === 1 ? "" : "s"} from ${path}.\n`);
-        if (count > 0) context.print(renderDevices(imported.items));
+        if (count > 0) context.print(renderDevices(imported.items, context.width));
       }
       return EXIT.OK;
     },
   },
   {
     words: ["devices", "list"],
-    usage: "devices list [--status S]",
-    summary: "List devices with their auth status, key generation and last failure cause.",
-    details: `Statuses: ${AUTH_STATUSES.join(", ")}.`,
+    usage: "devices list [--status S] [--search TEXT]",
+    summary: "List devices, sorted by id, with their auth status, key generation and last failure.",
+    details: [
+      `Statuses: ${AUTH_STATUSES.join(", ")}.`,
+      "--search finds devices whose id, host or admin user starts with TEXT (any case): those",
+      "matched by id first, then by host, then by admin user.",
+    ].join("\n"),
     options: {
       status: { type: "string", value: "S", description: "Only devices with this auth status" },
+      search: {
+        type: "string",
+        value: "TEXT",
+        description: "Only devices whose id, host or admin user starts with TEXT",
+      },
       ...LIST_OPTIONS,
     },
     positionals: NO_POSITIONALS,
@@ -93,15 +103,22 @@ export const devicesCommands: CommandSpec[] = [
       const status = choiceOption(context, "status", AUTH_STATUSES, "devices list");
       const limit = positiveIntOption(context, "limit", "devices list");
       const client = await context.client();
+      const search = stringOption(context.args, "search");
       const page = await client.listDevices(
-        { status },
+        { status, search },
         { limit, cursor: stringOption(context.args, "cursor") },
       );
       if (context.json) context.print(renderJson(page));
       else if (page.items.length === 0) {
-        context.print(status ? `No devices with status ${status}.\n` : "No devices registered.\n");
+        context.print(
+          search !== undefined
+            ? `No devices match ${JSON.stringify(search)}${status ? ` with status ${status}` : ""}.\n`
+            : status
+              ? `No devices with status ${status}.\n`
+              : "No devices registered.\n",
+        );
       } else {
-        context.print(renderDevices(page.items));
+        context.print(renderDevices(page.items, context.width));
         if (page.nextCursor) context.print(`More: --cursor ${page.nextCursor}\n`);
       }
       return EXIT.OK;

@@ -5,22 +5,36 @@
  * - 0 success;
  * - 1 a run the command started or waited for FAILED;
  * - 2 bad usage or input: an unknown flag, a missing file, an invalid inventory, a request the
- *   API refused (4xx), no runtime to talk to, no usable AWS credentials for a deployed API;
- * - 3 the API failed on its side (5xx or an answer that is not the contract).
+ *   API refused (4xx), no runtime to talk to;
+ * - 3 the API failed on its side (5xx or an answer that is not the contract);
+ * - 4 no usable AWS credentials for a deployed API (a script can run `aws sso login` and retry).
+ *
+ * Each class also names a stable `code` and, where one input is at fault, the `field` to fix:
+ * with `--json` the error is printed as `{ "error": { code, message, field, exitCode } }`.
  *
  * @module
  */
 
-export const EXIT = { OK: 0, RUN_FAILED: 1, USAGE: 2, SERVER: 3 } as const;
+export const EXIT = { OK: 0, RUN_FAILED: 1, USAGE: 2, SERVER: 3, NO_CREDENTIALS: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** Base class: every CLI error carries the exit code it ends the process with. */
 export class CliError extends Error {
   readonly exitCode: ExitCode;
-  constructor(message: string, exitCode: ExitCode, options?: ErrorOptions) {
+  /** A stable name for programs (`USAGE`, `NO_CREDENTIALS`, the API's own code for a 4xx). */
+  readonly code: string;
+  /** The flag, argument or request field to fix, when one is at fault (`--limit`, `devices[0].port`). */
+  readonly field: string | undefined;
+  constructor(
+    message: string,
+    exitCode: ExitCode,
+    options?: ErrorOptions & { code?: string; field?: string | undefined },
+  ) {
     super(message, options);
     this.name = "CliError";
     this.exitCode = exitCode;
+    this.code = options?.code ?? "ERROR";
+    this.field = options?.field;
   }
 }
 
@@ -28,8 +42,8 @@ export class CliError extends Error {
 export class UsageError extends CliError {
   /** The command whose usage line should follow the message (`"failures delete"`). */
   readonly command: string | undefined;
-  constructor(message: string, command?: string) {
-    super(message, EXIT.USAGE);
+  constructor(message: string, command?: string, field?: string) {
+    super(message, EXIT.USAGE, { code: "USAGE", field });
     this.name = "UsageError";
     this.command = command;
   }
@@ -41,6 +55,8 @@ export class SecretOnArgvError extends UsageError {
   constructor(flag: string, instead: string) {
     super(
       `${flag} is refused: keyheal never takes a secret on the command line, where shell history and ps can read it; ${instead}`,
+      undefined,
+      flag,
     );
     this.name = "SecretOnArgvError";
     this.flag = flag;
@@ -49,8 +65,8 @@ export class SecretOnArgvError extends UsageError {
 
 /** An input file or stdin could not be used: missing, unreadable, invalid. */
 export class InputError extends CliError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, EXIT.USAGE, options);
+  constructor(message: string, options?: ErrorOptions & { field?: string }) {
+    super(message, EXIT.USAGE, { ...options, code: "INVALID_INPUT" });
     this.name = "InputError";
   }
 }
@@ -59,7 +75,7 @@ export class InputError extends CliError {
 export class RuntimeUnreachableError extends CliError {
   readonly url: string | undefined;
   constructor(message: string, url?: string, options?: ErrorOptions) {
-    super(message, EXIT.USAGE, options);
+    super(message, EXIT.USAGE, { ...options, code: "NO_RUNTIME" });
     this.name = "RuntimeUnreachableError";
     this.url = url;
   }
@@ -71,7 +87,7 @@ export class RuntimeUnreachableError extends CliError {
  */
 export class CredentialsError extends CliError {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, EXIT.USAGE, options);
+    super(message, EXIT.NO_CREDENTIALS, { ...options, code: "NO_CREDENTIALS" });
     this.name = "CredentialsError";
   }
 }
@@ -81,8 +97,17 @@ export class ApiError extends CliError {
   readonly status: number;
   readonly method: string;
   readonly path: string;
-  constructor(method: string, path: string, status: number, detail: string) {
-    super(`${detail} (${method} ${path}: ${status})`, status >= 500 ? EXIT.SERVER : EXIT.USAGE);
+  constructor(
+    method: string,
+    path: string,
+    status: number,
+    detail: string,
+    body: { code?: string | undefined; field?: string | undefined } = {},
+  ) {
+    super(`${detail} (${method} ${path}: ${status})`, status >= 500 ? EXIT.SERVER : EXIT.USAGE, {
+      code: body.code ?? `HTTP_${status}`,
+      field: body.field,
+    });
     this.name = "ApiError";
     this.status = status;
     this.method = method;
@@ -93,7 +118,9 @@ export class ApiError extends CliError {
 /** The API answered 2xx with something that is not the contract's shape. */
 export class UnexpectedResponseError extends CliError {
   constructor(method: string, path: string, detail: string) {
-    super(`${method} ${path}: unexpected answer: ${detail}`, EXIT.SERVER);
+    super(`${method} ${path}: unexpected answer: ${detail}`, EXIT.SERVER, {
+      code: "UNEXPECTED_RESPONSE",
+    });
     this.name = "UnexpectedResponseError";
   }
 }
@@ -108,6 +135,7 @@ export class RunFailedError extends CliError {
         ? `run ${runIds[0]} FAILED: see \`keyheal runs show ${runIds[0]}\` and \`${failures}\``
         : `${runIds.length} runs FAILED: see \`keyheal runs show RUN_ID\` and \`${failures}\``,
       EXIT.RUN_FAILED,
+      { code: "RUN_FAILED" },
     );
     this.name = "RunFailedError";
     this.runIds = runIds;

@@ -72,7 +72,7 @@ function filterOf(context: CommandContext, command: string): FailureFilter {
   return filter;
 }
 
-function renderFailures(failures: readonly FailureView[]): string {
+function renderFailures(failures: readonly FailureView[], width?: number): string {
   return renderTable(
     ["ID", "DEVICE", "OPERATION", "CAUSE", "ATTEMPT", "GEN", "OCCURRED", "HANDLING STEP"],
     failures.map((failure) => [
@@ -85,6 +85,7 @@ function renderFailures(failures: readonly FailureView[]): string {
       formatTime(failure.occurredAt),
       failure.hint,
     ]),
+    width,
   );
 }
 
@@ -105,12 +106,13 @@ function renderFailure(failure: FailureView): string {
   ]);
 }
 
-function renderStats(stats: FailureStatsView, filter: FailureFilter): string {
+function renderStats(stats: FailureStatsView, filter: FailureFilter, width?: number): string {
   if (stats.total === 0) return `No failures${describeFilter(filter)}.\n`;
   const heading = `${stats.total} failure${stats.total === 1 ? "" : "s"}${describeFilter(filter)}.\n`;
   return `${heading}${renderTable(
     ["CAUSE", "COUNT", "HANDLING STEP"],
     stats.items.map((item) => [item.cause, item.count, item.hint]),
+    width,
   )}`;
 }
 
@@ -208,7 +210,7 @@ export const failuresCommands: CommandSpec[] = [
       if (context.json) context.print(renderJson(page));
       else if (page.items.length === 0) context.print(`No failures${describeFilter(filter)}.\n`);
       else {
-        context.print(renderFailures(page.items));
+        context.print(renderFailures(page.items, context.width));
         if (page.nextCursor) context.print(`More: --cursor ${page.nextCursor}\n`);
       }
       return EXIT.OK;
@@ -252,7 +254,7 @@ export const failuresCommands: CommandSpec[] = [
         since: filter.since,
         until: filter.until,
       });
-      context.print(context.json ? renderJson(stats) : renderStats(stats, filter));
+      context.print(context.json ? renderJson(stats) : renderStats(stats, filter, context.width));
       return EXIT.OK;
     },
   },

@@ -10,6 +10,8 @@ export interface CliOutput {
   write(text: string): unknown;
   /** True for a terminal: live progress and prompts only go there. */
   isTTY?: boolean | undefined;
+  /** A terminal's width in characters: tables are cut to fit it. */
+  columns?: number | undefined;
 }
 
 export interface CliInput extends NodeJS.ReadableStream {

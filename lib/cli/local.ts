@@ -6,10 +6,18 @@
  * @module
  */
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { type CommandSpec, NO_POSITIONALS } from "./command.ts";
+import { ensureConsoleBuilt } from "./console-build.ts";
 import { CliError, EXIT } from "./errors.ts";
 
 const RUNTIME = new URL("../local/runtime.ts", import.meta.url);
+/** The console the runtime serves (lib/local/console-files.ts) and what builds it. */
+const CONSOLE = {
+  webDir: fileURLToPath(new URL("../../web", import.meta.url)),
+  outDir: fileURLToPath(new URL("../../web/dist", import.meta.url)),
+  viteBin: fileURLToPath(new URL("../../node_modules/vite/bin/vite.js", import.meta.url)),
+};
 
 /** What lib/local/runtime.ts exports for the CLI. */
 type RunLocalRuntimeMain = (
@@ -46,6 +54,7 @@ export const localCommands: CommandSpec[] = [
     details: [
       "Writes the API's URL and token (mode 0600) to D/api-url and D/api-token, where the other",
       "commands find them. Stop it with Ctrl-C or SIGTERM: runs in flight finish first.",
+      "Builds the console (web/dist) first when it is missing or older than its sources.",
     ].join("\n"),
     options: {},
     passthrough: true,
@@ -59,6 +68,14 @@ export const localCommands: CommandSpec[] = [
         return EXIT.OK;
       }
       const runLocalRuntimeMain = await loadRuntime();
+      const asksHelp = argv.includes("--help") || argv.includes("-h");
+      // After `npm ci` alone there is no build yet: make it before the runtime serves /console/.
+      if (!asksHelp) {
+        await ensureConsoleBuilt({
+          ...CONSOLE,
+          log: (line) => context.io.stderr.write(`${line}\n`),
+        });
+      }
       return runLocalRuntimeMain([...context.args.positionals], {
         out: (text) => context.io.stdout.write(text),
         err: (text) => context.io.stderr.write(text),

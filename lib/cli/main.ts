@@ -13,9 +13,11 @@ import {
   DATA_DIR_OPTION,
   HELP_OPTION,
   JSON_OPTION,
+  NO_POSITIONALS,
   optionsOf,
   SIGV4_OPTION,
 } from "./command.ts";
+import { completionScript, SHELLS, type Shell } from "./completion.ts";
 import { consoleCommands } from "./console.ts";
 import { devicesCommands } from "./devices.ts";
 import { CliError, EXIT, UsageError } from "./errors.ts";
@@ -25,10 +27,11 @@ import type { CliIo } from "./io.ts";
 import { jobsCommands } from "./jobs.ts";
 import { keysCommands } from "./keys.ts";
 import { localCommands } from "./local.ts";
+import { renderJson } from "./output.ts";
 import { resolveCommands } from "./resolve.ts";
 import { runsCommands } from "./runs.ts";
 
-export const COMMANDS: readonly CommandSpec[] = [
+export const COMMANDS: CommandSpec[] = [
   ...localCommands,
   ...devicesCommands,
   ...keysCommands,
@@ -40,8 +43,53 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...consoleCommands,
 ];
 
+/** `version` and `completion`: about the CLI itself, so they need no runtime. */
+const metaCommands: CommandSpec[] = [
+  {
+    words: ["version"],
+    usage: "version [--json]",
+    summary: "Print keyheal's version (also `--version` after any command).",
+    options: {},
+    positionals: NO_POSITIONALS,
+    api: false,
+    json: true,
+    async run(context) {
+      context.print(context.json ? renderJson({ version: version() }) : `keyheal ${version()}\n`);
+      return EXIT.OK;
+    },
+  },
+  {
+    words: ["completion"],
+    usage: "completion bash|zsh|fish",
+    summary: "Print a shell completion script for the commands and options of this version.",
+    details: [
+      'bash: eval "$(keyheal completion bash)" in ~/.bashrc',
+      'zsh:  eval "$(keyheal completion zsh)" in ~/.zshrc',
+      "fish: keyheal completion fish > ~/.config/fish/completions/keyheal.fish",
+    ].join("\n"),
+    options: {},
+    positionals: { name: "SHELL", min: 1, max: 1 },
+    api: false,
+    json: false,
+    async run(context) {
+      const shell = context.args.positionals[0] as string;
+      if (!(SHELLS as readonly string[]).includes(shell)) {
+        throw new UsageError(
+          `no completion for ${JSON.stringify(shell)}: give one of ${SHELLS.join(", ")}`,
+          "completion",
+          "SHELL",
+        );
+      }
+      context.print(completionScript(shell as Shell, COMMANDS));
+      return EXIT.OK;
+    },
+  },
+];
+
+COMMANDS.push(...metaCommands);
+
 const EXIT_CODES_HELP =
-  "Exit codes: 0 success · 1 a run failed · 2 bad usage or input, no runtime to talk to, or no AWS credentials · 3 the API failed on its side.";
+  "Exit codes: 0 success · 1 a run failed · 2 bad usage or input, or no runtime to talk to · 3 the API failed on its side · 4 no AWS credentials. With --json, an error is JSON on stderr: { error: { code, message, field, exitCode } }.";
 
 const DISCOVERY_HELP = [
   "Finding the API, first match wins: --data-dir D; KEYHEAL_API with KEYHEAL_TOKEN, or signed",
@@ -55,7 +103,13 @@ const SECRETS_HELP =
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
-  return `keyheal ${String(pkg.version)}\n`;
+  return String(pkg.version);
+}
+
+/** The options part of a command line: what comes before `--`. */
+function optionWords(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf("--");
+  return end === -1 ? argv : argv.slice(0, end);
 }
 
 function optionLines(
@@ -161,6 +215,15 @@ function route(argv: readonly string[]): { spec: CommandSpec; rest: string[] } |
 
 async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   refuseSecretsOnArgv(argv);
+  // `--version` anywhere, as most command lines accept it: `keyheal devices list --version`.
+  if (optionWords(argv).includes("--version")) {
+    io.stdout.write(
+      optionWords(argv).includes("--json")
+        ? renderJson({ version: version() })
+        : `keyheal ${version()}\n`,
+    );
+    return EXIT.OK;
+  }
   const first = argv[0];
   if (first === undefined) {
     io.stderr.write(topHelp());
@@ -176,10 +239,6 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       return EXIT.OK;
     }
     return dispatch([...argv.slice(1), "--help"], io);
-  }
-  if (first === "--version") {
-    io.stdout.write(version());
-    return EXIT.OK;
   }
   if (first.startsWith("-")) {
     throw new UsageError(`options go after the command: keyheal COMMAND ${first} …`);
@@ -219,6 +278,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   try {
     return await dispatch(argv, io);
   } catch (error) {
+    if (optionWords(argv).includes("--json")) return printJsonError(error, io);
     if (error instanceof CliError) {
       io.stderr.write(`keyheal: ${error.message}\n`);
       if (error instanceof UsageError && error.command !== undefined) {
@@ -235,4 +295,23 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr.write(`keyheal: unexpected error (a bug in keyheal; please report it):\n${detail}\n`);
     return EXIT.SERVER;
   }
+}
+
+/**
+ * `--json`: the error as `{ error: { code, message, field, exitCode } }` on stderr, so a program
+ * reads what went wrong without parsing prose. stdout stays empty, as for any failure.
+ */
+function printJsonError(error: unknown, io: CliIo): number {
+  const known = error instanceof CliError;
+  const exitCode = known ? error.exitCode : EXIT.SERVER;
+  const body = {
+    code: known ? error.code : "INTERNAL",
+    message: known
+      ? error.message
+      : `unexpected error (a bug in keyheal; please report it): ${error instanceof Error ? error.message : String(error)}`,
+    field: known ? (error.field ?? null) : null,
+    exitCode,
+  };
+  io.stderr.write(`${JSON.stringify({ error: body })}\n`);
+  return exitCode;
 }

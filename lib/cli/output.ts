@@ -17,23 +17,63 @@ export function cell(value: unknown): string {
 }
 
 /**
+ * Floors a cut column keeps, tried in turn: long columns give way first, down to 16, then 12,
+ * then 8 characters (never under the header), so short columns like a status stay whole if they can.
+ */
+const FLOORS = [16, 12, 8];
+
+/**
  * Columns separated by two spaces, padded to the widest cell; the last column is not padded,
  * so a long message runs on without trailing blanks.
+ *
+ * @param width the terminal's width: when the table is wider, the widest columns are cut, one
+ *   character at a time, and their long cells end in `…`, until each line fits (or every column
+ *   is at its minimum). Without it (a pipe, a file), nothing is cut.
  */
 export function renderTable(
   headers: readonly string[],
   rows: readonly (readonly unknown[])[],
+  width?: number,
 ): string {
   const cells = rows.map((row) => headers.map((_, index) => cell(row[index])));
   const widths = headers.map((header, index) =>
-    Math.max(header.length, ...cells.map((row) => (row[index] as string).length)),
+    Math.max(header.length, ...cells.map((row) => [...(row[index] as string)].length)),
   );
+  if (width !== undefined && width > 0) fitWidths(widths, headers, width);
+  const cut = (text: string, index: number) => {
+    const chars = [...text];
+    const max = widths[index] ?? 0;
+    return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
+  };
   const line = (row: readonly string[]) =>
     row
-      .map((text, index) => (index === row.length - 1 ? text : text.padEnd(widths[index] ?? 0)))
+      .map((text, index) => {
+        const shown = cut(text, index);
+        return index === row.length - 1
+          ? shown
+          : shown.padEnd(shown.length + (widths[index] ?? 0) - [...shown].length);
+      })
       .join("  ")
       .trimEnd();
   return `${[line(headers), ...cells.map(line)].join("\n")}\n`;
+}
+
+/** Narrows the widest column by one until the row fits in `width` or nothing can give. */
+function fitWidths(widths: number[], headers: readonly string[], width: number): void {
+  const total = () => widths.reduce((sum, each) => sum + each, 0) + 2 * (widths.length - 1);
+  for (const least of FLOORS) {
+    const floor = headers.map((header) => Math.max(header.length, least));
+    while (total() > width) {
+      let widest = -1;
+      widths.forEach((each, index) => {
+        if (each > (floor[index] ?? 0) && (widest === -1 || each > (widths[widest] ?? 0))) {
+          widest = index;
+        }
+      });
+      if (widest === -1) break;
+      widths[widest] = (widths[widest] ?? 0) - 1;
+    }
+  }
 }
 
 /** `label: value` lines with the values aligned, for one record. */

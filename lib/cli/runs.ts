@@ -64,7 +64,7 @@ function stepNote(step: RunStepView): string {
   return notes.join("; ");
 }
 
-export function renderRunsTable(runs: readonly RunView[]): string {
+export function renderRunsTable(runs: readonly RunView[], width?: number): string {
   return renderTable(
     ["RUN", "WORKFLOW", "DEVICE", "STATUS", "DURATION", "LAST STEP", "ERROR"],
     runs.map((run) => [
@@ -76,6 +76,7 @@ export function renderRunsTable(runs: readonly RunView[]): string {
       run.steps.at(-1)?.name,
       runError(run),
     ]),
+    width,
   );
 }
 
@@ -172,7 +173,7 @@ export async function finishStarted(
     context.print(renderJson({ ...jobId, items: ended, nextCursor: null }));
   } else {
     if (job !== undefined) context.print(`Job: ${job.id}\n`);
-    context.print(renderRunsTable(ended));
+    context.print(renderRunsTable(ended, context.width));
   }
   const failed = ended.filter((run) => run.status === "FAILED");
   if (failed.length > 0) {

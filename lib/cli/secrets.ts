@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
 import { InputError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
@@ -38,30 +40,32 @@ async function readAll(io: CliIo, what: string): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** A line typed at the terminal, not echoed. Ctrl-C aborts, Ctrl-D or Enter ends it. */
+/**
+ * A line typed at the terminal, not echoed. node:readline reads it, so the terminal's editing
+ * keys edit the line instead of landing in the secret: arrows, Home and End move, Delete and
+ * Backspace erase, Ctrl-U and Ctrl-W clear. Its echo goes to a muted stream; only the prompt
+ * and the final newline reach stderr. Ctrl-C aborts; Enter, or Ctrl-D on an empty line, ends it.
+ */
 function promptHidden(io: CliIo, what: string): Promise<string> {
-  const stdin = io.stdin;
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = createInterface({ input: io.stdin, output: muted, terminal: true, historySize: 0 });
   io.stderr.write(`${what[0]?.toUpperCase() ?? ""}${what.slice(1)}: `);
   return new Promise((resolvePromise, reject) => {
-    let typed = "";
-    const finish = (error?: Error) => {
-      stdin.setRawMode?.(false);
-      stdin.off("data", onData);
-      stdin.pause();
+    let outcome: { line: string } | { error: Error } | undefined;
+    rl.once("line", (line) => {
+      outcome = { line };
+      rl.close();
+    });
+    rl.once("SIGINT", () => {
+      outcome = { error: new InputError(`no ${what} given (interrupted)`) };
+      rl.close();
+    });
+    rl.once("close", () => {
+      io.stdin.pause();
       io.stderr.write("\n");
-      if (error) reject(error);
-      else resolvePromise(typed);
-    };
-    const onData = (chunk: Buffer | string) => {
-      for (const char of chunk.toString("utf8")) {
-        if (char === "\r" || char === "\n" || char === "\u0004") return finish();
-        if (char === "\u0003") return finish(new InputError(`no ${what} given (interrupted)`));
-        if (char === "\u007f" || char === "\b") typed = typed.slice(0, -1);
-        else typed += char;
-      }
-    };
-    stdin.setRawMode?.(true);
-    stdin.on("data", onData);
-    stdin.resume();
+      if (outcome === undefined) resolvePromise(rl.line);
+      else if ("error" in outcome) reject(outcome.error);
+      else resolvePromise(outcome.line);
+    });
   });
 }

@@ -59,13 +59,26 @@ export interface DeviceStatusUpdate {
   lastCheckedAt?: string;
 }
 
+export interface DeviceListQuery {
+  status?: AuthStatus;
+  search?: string;
+  sorted?: boolean;
+  limit?: number;
+  cursor?: string;
+}
+
 /** Devices and their per-device lease. */
 export interface DeviceStore {
   /** Creates the device (status UNKNOWN) or updates its address fields, keeping its status. */
   register(input: DeviceRegistration): Promise<Device>;
   get(id: string): Promise<Device | undefined>;
-  /** By status through an index when `status` is given; never a filtered scan. */
-  list(query: { status?: AuthStatus; limit?: number; cursor?: string }): Promise<Page<Device>>;
+  /**
+   * By status through an index when `status` is given; never a filtered scan. `search` finds
+   * devices whose id, host or admin user starts with it (any case), each through its own index;
+   * `sorted` lists every device by id through an index. Without either, every device in store
+   * order (what a fan-out over the fleet needs).
+   */
+  list(query: DeviceListQuery): Promise<Page<Device>>;
   /** How many devices hold each auth status, counted on the status index. */
   countByStatus(): Promise<Record<AuthStatus, number>>;
   /**

@@ -9,6 +9,7 @@ import {
   AUTH_STATUSES,
   type AuthStatus,
   type Device,
+  type DeviceListQuery,
   type DeviceRegistration,
   type DeviceStatusUpdate,
   type DeviceStore,
@@ -26,8 +27,8 @@ import {
   readPage,
   UpdateBuilder,
 } from "./dynamo-util.ts";
-import { LeaseLostError, NotFoundError } from "./errors.ts";
-import { keyAttributesOf, TABLES } from "./tables.ts";
+import { InvalidCursorError, LeaseLostError, NotFoundError } from "./errors.ts";
+import { DEVICE_KIND, keyAttributesOf, TABLES } from "./tables.ts";
 
 export interface DynamoDeviceStoreOptions {
   client: DynamoDBDocumentClient;
@@ -36,6 +37,75 @@ export interface DynamoDeviceStoreOptions {
 }
 
 const design = TABLES.devices;
+
+/**
+ * The search indexes in the order a search reads them, each with the attribute it matches on.
+ * A device matching several is listed once, by the first: later sources filter out what an
+ * earlier one already gave, so no device repeats across pages.
+ */
+const SEARCH_SOURCES = [
+  { index: "byName", key: "nameKey" },
+  { index: "byHost", key: "hostKey" },
+  { index: "byAdmin", key: "adminKey" },
+] as const;
+
+/** `<lower-cased value>#<id>`: sorts by the value, stays unique, and matches a lower-cased prefix. */
+function searchKey(value: string, id: string): string {
+  return `${value.toLowerCase()}#${id}`;
+}
+
+/** The search keys of a device, written with every registration. */
+function searchKeys(device: { id: string; host: string; adminUser: string }) {
+  return {
+    kind: DEVICE_KIND,
+    nameKey: searchKey(device.id, device.id),
+    hostKey: searchKey(device.host, device.id),
+    adminKey: searchKey(device.adminUser, device.id),
+  };
+}
+
+interface SearchCursor {
+  source: number;
+  key: Record<string, unknown> | null;
+}
+
+function encodeSearchCursor(cursor: SearchCursor): string {
+  return Buffer.from(JSON.stringify(cursor), "utf8").toString("base64url");
+}
+
+function decodeSearchCursor(cursor: string | undefined): SearchCursor {
+  if (cursor === undefined || cursor === "") return { source: 0, key: null };
+  let parsed: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error("not base64url");
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch (error) {
+    throw new InvalidCursorError({ cause: error });
+  }
+  const candidate = parsed as Partial<SearchCursor> | null;
+  const source = candidate?.source;
+  const key = candidate?.key;
+  if (
+    typeof source !== "number" ||
+    !Number.isInteger(source) ||
+    source < 0 ||
+    source >= SEARCH_SOURCES.length ||
+    key === undefined ||
+    (key !== null && (typeof key !== "object" || Array.isArray(key)))
+  ) {
+    throw new InvalidCursorError();
+  }
+  if (key !== null) {
+    const source_ = SEARCH_SOURCES[source] as (typeof SEARCH_SOURCES)[number];
+    // Checked like any other cursor: exactly the key attributes of that index.
+    decodeCursor(
+      Buffer.from(JSON.stringify(key)).toString("base64url"),
+      keyAttributesOf(design, source_.index),
+      { kind: DEVICE_KIND },
+    );
+  }
+  return { source, key };
+}
 
 /**
  * {@link DeviceStore} over one DynamoDB table keyed by device `id`, with a `byStatus` index.
@@ -67,6 +137,7 @@ export class DynamoDeviceStore implements DeviceStore {
         port: input.port,
         adminUser: input.adminUser,
         hostKeyFingerprint: input.hostKeyFingerprint,
+        ...searchKeys(input),
         updatedAt: now,
       })
       .setIfMissing({
@@ -98,11 +169,14 @@ export class DynamoDeviceStore implements DeviceStore {
     return Item ? toDevice(Item) : undefined;
   }
 
-  /** By status through `byStatus` (ordered by id); all devices through a plain scan. */
-  async list(
-    query: { status?: AuthStatus; limit?: number; cursor?: string } = {},
-  ): Promise<Page<Device>> {
+  /**
+   * A search through the search indexes; by status through `byStatus` (ordered by id); sorted
+   * through `byName`; otherwise all devices through a plain scan.
+   */
+  async list(query: DeviceListQuery = {}): Promise<Page<Device>> {
     const limit = pageSize(query.limit);
+    if (query.search !== undefined)
+      return this.search(query.search, query.status, limit, query.cursor);
     if (query.status !== undefined) {
       const startKey = decodeCursor(query.cursor, keyAttributesOf(design, "byStatus"), {
         status: query.status,
@@ -123,6 +197,26 @@ export class DynamoDeviceStore implements DeviceStore {
       );
       return { items: page.items.map(toDevice), nextCursor: encodeCursor(page.lastKey) };
     }
+    if (query.sorted === true) {
+      const startKey = decodeCursor(query.cursor, keyAttributesOf(design, "byName"), {
+        kind: DEVICE_KIND,
+      });
+      const page = await readPage(
+        this.client,
+        {
+          query: {
+            TableName: this.tableName,
+            IndexName: "byName",
+            KeyConditionExpression: "#kind = :kind",
+            ExpressionAttributeNames: { "#kind": "kind" },
+            ExpressionAttributeValues: { ":kind": DEVICE_KIND },
+          },
+        },
+        limit,
+        startKey,
+      );
+      return { items: page.items.map(toDevice), nextCursor: encodeCursor(page.lastKey) };
+    }
     const startKey = decodeCursor(query.cursor, keyAttributesOf(design));
     const page = await readPage(
       this.client,
@@ -131,6 +225,66 @@ export class DynamoDeviceStore implements DeviceStore {
       startKey,
     );
     return { items: page.items.map(toDevice), nextCursor: encodeCursor(page.lastKey) };
+  }
+
+  /**
+   * Devices whose id, then host, then admin user starts with `text` (any case): one begins_with
+   * Query per index, read in turn, the cursor saying which index and where in it.
+   */
+  private async search(
+    text: string,
+    status: AuthStatus | undefined,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<Device>> {
+    const prefix = text.toLowerCase();
+    const items: Item[] = [];
+    let { source, key } = decodeSearchCursor(cursor);
+    while (source < SEARCH_SOURCES.length) {
+      const { index, key: attribute } = SEARCH_SOURCES[source] as (typeof SEARCH_SOURCES)[number];
+      const names: Record<string, string> = { "#kind": "kind", "#sk": attribute };
+      const filters: string[] = [];
+      for (const earlier of SEARCH_SOURCES.slice(0, source)) {
+        names[`#${earlier.key}`] = earlier.key;
+        filters.push(`NOT begins_with(#${earlier.key}, :prefix)`);
+      }
+      if (status !== undefined) {
+        names["#status"] = "status";
+        filters.push("#status = :status");
+      }
+      const page = await readPage(
+        this.client,
+        {
+          query: {
+            TableName: this.tableName,
+            IndexName: index,
+            KeyConditionExpression: "#kind = :kind AND begins_with(#sk, :prefix)",
+            ...(filters.length > 0 ? { FilterExpression: filters.join(" AND ") } : {}),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: {
+              ":kind": DEVICE_KIND,
+              ":prefix": prefix,
+              ...(status === undefined ? {} : { ":status": status }),
+            },
+          },
+        },
+        limit - items.length,
+        (key ?? undefined) as Parameters<typeof readPage>[3],
+      );
+      items.push(...page.items);
+      if (page.lastKey) {
+        return {
+          items: items.map(toDevice),
+          nextCursor: encodeSearchCursor({ source, key: page.lastKey }),
+        };
+      }
+      source += 1;
+      key = null;
+      if (items.length >= limit) break;
+    }
+    const nextCursor =
+      source < SEARCH_SOURCES.length ? encodeSearchCursor({ source, key: null }) : undefined;
+    return { items: items.map(toDevice), nextCursor };
   }
 
   /**

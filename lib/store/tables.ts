@@ -41,6 +41,8 @@ export interface TableDesign {
 
 /** Value of the constant `kind` partition of the failures `byTime` index. */
 export const FAILURE_KIND = "FAILURE";
+/** Value of the constant `kind` partition of the devices' sorted and search indexes. */
+export const DEVICE_KIND = "DEVICE";
 /** Value of the constant `kind` partition key of the keys table. */
 export const KEY_KIND = "PLATFORM_KEY";
 
@@ -49,10 +51,28 @@ export const KEY_KIND = "PLATFORM_KEY";
  * range is a key condition and ties on the same millisecond stay distinct and ordered by ULID.
  */
 export const TABLES = {
+  /**
+   * Devices carry `nameKey`, `hostKey` and `adminKey` (`<lower-cased value>#<id>`): a search by
+   * prefix of the id, host or admin user is one Query with begins_with on its index, and
+   * `byName` lists the fleet sorted by id. One constant partition each: devices are written
+   * rarely (registration), far below a partition's limits.
+   */
   devices: {
     partitionKey: { name: "id", type: "S" },
     indexes: {
       byStatus: { partitionKey: { name: "status", type: "S" }, sortKey: { name: "id", type: "S" } },
+      byName: {
+        partitionKey: { name: "kind", type: "S" },
+        sortKey: { name: "nameKey", type: "S" },
+      },
+      byHost: {
+        partitionKey: { name: "kind", type: "S" },
+        sortKey: { name: "hostKey", type: "S" },
+      },
+      byAdmin: {
+        partitionKey: { name: "kind", type: "S" },
+        sortKey: { name: "adminKey", type: "S" },
+      },
     },
   },
   failures: {

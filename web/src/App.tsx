@@ -2,17 +2,27 @@ import AppLayout from "@cloudscape-design/components/app-layout";
 import BreadcrumbGroup from "@cloudscape-design/components/breadcrumb-group";
 import Flashbar from "@cloudscape-design/components/flashbar";
 import SideNavigation from "@cloudscape-design/components/side-navigation";
+import Spinner from "@cloudscape-design/components/spinner";
 import TopNavigation from "@cloudscape-design/components/top-navigation";
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { onUnauthorized } from "./api/client.ts";
 import { adoptTokenFromHash, clearToken, readToken } from "./auth.ts";
 import { FlashProvider, useFlash } from "./hooks/use-flash.tsx";
 import { type Route, useRoute } from "./hooks/use-route.ts";
-import { DevicesPage } from "./pages/devices.tsx";
-import { FailuresPage } from "./pages/failures.tsx";
-import { KeysPage } from "./pages/keys.tsx";
-import { RunDetailPage } from "./pages/run-detail.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
+
+// One chunk per page (Vite splits at each dynamic import): the first load fetches the shell and
+// the page it opens on, not every page's components.
+const DevicesPage = lazy(() =>
+  import("./pages/devices.tsx").then((m) => ({ default: m.DevicesPage })),
+);
+const FailuresPage = lazy(() =>
+  import("./pages/failures.tsx").then((m) => ({ default: m.FailuresPage })),
+);
+const KeysPage = lazy(() => import("./pages/keys.tsx").then((m) => ({ default: m.KeysPage })));
+const RunDetailPage = lazy(() =>
+  import("./pages/run-detail.tsx").then((m) => ({ default: m.RunDetailPage })),
+);
 
 // Before the first render: the token leaves the address bar at once.
 adoptTokenFromHash();
@@ -102,7 +112,11 @@ function Console({ onSignOut }: { onSignOut: () => void }) {
           navigationToggle: "Open navigation",
           notifications: "Notifications",
         }}
-        content={<Page route={route} />}
+        content={
+          <Suspense fallback={<Spinner size="large" />}>
+            <Page route={route} />
+          </Suspense>
+        }
       />
     </>
   );

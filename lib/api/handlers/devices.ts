@@ -8,10 +8,18 @@ import {
 import type { ApiHandler } from "../types.ts";
 import { deviceView, pageView } from "../views.ts";
 
-/** `GET /devices?status=&cursor=&limit=`: by auth status through the index when given. */
+/**
+ * `GET /devices?q=&status=&cursor=&limit=`: sorted by id; `q` finds devices whose id, host or
+ * admin user starts with it; `status` narrows to one auth status. Every form is served by an
+ * index (lib/store/tables.ts), never a scan.
+ */
 export const listDevices: ApiHandler = async (ctx, { query }) => {
-  const q = parseRequest(ListDevicesQuery, query, "(query)");
-  const page = await ctx.deps.devices.list(q);
+  const { q, ...rest } = parseRequest(ListDevicesQuery, query, "(query)");
+  const page = await ctx.deps.devices.list({
+    ...rest,
+    ...(q === undefined ? {} : { search: q }),
+    sorted: true,
+  });
   return { status: 200, body: pageView(page, deviceView) };
 };
 

@@ -235,12 +235,12 @@ describe.concurrent("a signed API that is down", () => {
 });
 
 describe.concurrent("credentials", () => {
-  it("exits 2 before any call when the credential chain finds nothing", async () => {
+  it("issue 14.7: exits 4, its own code, before any call when the credential chain finds nothing", async () => {
     const target = await signedApi(() => ({ body: { items: [] } }));
     const result = await keyheal(["keys", "list", "--sigv4"], {
       env: { KEYHEAL_API: target.url, AWS_REGION: REGION, ...noAmbientCredentials() },
     });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(4);
     expect(result.stderr).toContain(`no usable AWS credentials to sign calls to ${target.url}`);
     for (const advice of ["aws configure", "AWS_PROFILE", "aws sso login"]) {
       expect(result.stderr).toContain(advice);
@@ -248,7 +248,7 @@ describe.concurrent("credentials", () => {
     expect(target.api.requests).toEqual([]);
   });
 
-  it("exits 2 telling to run aws sso login when the profile's SSO session expired", async () => {
+  it("issue 14.7: exits 4 telling to run aws sso login when the profile's SSO session expired", async () => {
     const target = await signedApi(() => ({ body: { items: [] } }));
     const home = await mkdtemp(join(tmpdir(), "keyheal-sso-"));
     dirs.push(home);
@@ -279,13 +279,13 @@ describe.concurrent("credentials", () => {
         HOME: home,
       },
     });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(4);
     expect(result.stderr).toContain("SSO session");
     expect(result.stderr).toContain("aws sso login");
     expect(target.api.requests).toEqual([]);
   });
 
-  it("exits 2 for temporary credentials that already expired", async () => {
+  it("issue 14.7: exits 4 for temporary credentials that already expired", async () => {
     const target = await signedApi(() => ({ body: { items: [] } }));
     const result = await keyheal(["keys", "list", "--sigv4"], {
       env: {
@@ -294,7 +294,7 @@ describe.concurrent("credentials", () => {
         AWS_CREDENTIAL_EXPIRATION: "2020-01-01T00:00:00Z",
       },
     });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(4);
     expect(result.stderr).toContain("expired at 2020-01-01T00:00:00.000Z");
     expect(target.api.requests).toEqual([]);
   });

@@ -13,6 +13,7 @@ export interface FailureFilter {
   cause?: string | undefined;
   deviceId?: string | undefined;
   since?: string | undefined;
+  until?: string | undefined;
 }
 
 /** Records per DELETE call, so the bar moves on a long list. */

@@ -52,7 +52,7 @@ const columns: TableProps.ColumnDefinition<Device>[] = [
   {
     id: "id",
     header: "Device",
-    width: 150,
+    width: 120,
     isRowHeader: true,
     cell: (d) => (
       <div>
@@ -69,13 +69,13 @@ const columns: TableProps.ColumnDefinition<Device>[] = [
   {
     id: "status",
     header: "Auth status",
-    width: 190,
+    width: 160,
     cell: (d) => <AuthStatusIndicator status={d.status} />,
   },
   {
     id: "lastFailureCause",
     header: "Last failure",
-    width: 220,
+    width: 160,
     cell: (d) =>
       d.lastFailureCause ? (
         <div>
@@ -93,46 +93,84 @@ const columns: TableProps.ColumnDefinition<Device>[] = [
         "—"
       ),
   },
-  { id: "address", header: "Address", width: 160, cell: (d) => `${d.host}:${d.port}` },
-  { id: "adminUser", header: "Admin user", width: 130, cell: (d) => d.adminUser },
+  { id: "address", header: "Address", width: 130, cell: (d) => `${d.host}:${d.port}` },
+  { id: "adminUser", header: "Admin user", width: 100, cell: (d) => d.adminUser },
   {
     id: "keyGeneration",
     header: "Holds key",
-    width: 140,
+    width: 100,
     cell: (d) => (d.keyGeneration === null ? "—" : `Generation ${d.keyGeneration}`),
   },
   {
     id: "lastCheckedAt",
     header: "Last checked",
-    width: 190,
+    width: 130,
     cell: (d) => <Time iso={d.lastCheckedAt} />,
   },
   {
     id: "hostKey",
     header: "Pinned host key",
-    cell: (d) => (d.hostKeyFingerprint ? <Mono>{d.hostKeyFingerprint}</Mono> : "Not pinned yet"),
+    width: 150,
+    // A fingerprint is 50 characters without a space: it breaks anywhere rather than widen the
+    // table past a 1440-pixel window.
+    cell: (d) =>
+      d.hostKeyFingerprint ? (
+        <span style={{ wordBreak: "break-all" }}>
+          <Mono>{d.hostKeyFingerprint}</Mono>
+        </span>
+      ) : (
+        "Not pinned yet"
+      ),
   },
 ];
 
+/** What the API's search accepts (lib/api/schemas.ts): the start of an id, host or admin user. */
+const SEARCHABLE = /^[A-Za-z0-9._:@-]{1,128}$/;
+/** Typing pauses this long before the search is asked of the API. */
+const SEARCH_DELAY_MS = 300;
+
 export function DevicesPage() {
-  const [status, setStatus] = useState<AuthStatus | null>(null);
+  // undefined: not chosen yet; the first counts decide (Key conflict when there are any).
+  const [chosenStatus, setStatus] = useState<AuthStatus | null | undefined>(undefined);
   const [search, setSearch] = useState("");
+  const [needle, setNeedle] = useState("");
   const [selectedIds, setSelectedIds] = useState<ReadonlySet<string>>(new Set());
   const [resolving, setResolving] = useState<Device[] | null>(null);
-  const pages = useCursorPages(status ?? "all");
+  const counts = usePoll(countByStatus, "counts", REFRESH_MS * 3);
+  const status =
+    chosenStatus !== undefined
+      ? chosenStatus
+      : counts.data && counts.data.KEY_CONFLICT > 0
+        ? "KEY_CONFLICT"
+        : null;
+  // The landing view is fixed by the first counts; later counts do not move the operator.
+  useEffect(() => {
+    if (chosenStatus === undefined && counts.data) setStatus(status);
+  }, [chosenStatus, counts.data, status]);
+  useEffect(() => {
+    const timer = setTimeout(() => setNeedle(search.trim()), SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [search]);
+  const searchProblem =
+    needle !== "" && !SEARCHABLE.test(needle)
+      ? "Search by the start of an ID, host or admin user: letters, digits and . _ : @ - only."
+      : undefined;
+  const q = needle !== "" && searchProblem === undefined ? needle : null;
+  const pages = useCursorPages(`${status ?? "all"}|${q ?? ""}`);
+  const ready =
+    chosenStatus !== undefined || counts.data !== undefined || counts.error !== undefined;
 
   const list = usePoll(
     async () => {
-      const page = await api<Page<Device>>(
+      if (!ready) return undefined;
+      return api<Page<Device>>(
         "GET",
-        `/devices${query({ status, limit: PAGE_SIZE, cursor: pages.cursor })}`,
+        `/devices${query({ status, q, limit: PAGE_SIZE, cursor: pages.cursor })}`,
       );
-      return page;
     },
-    `${status ?? ""}|${pages.cursor ?? ""}`,
+    `${ready}|${status ?? ""}|${q ?? ""}|${pages.cursor ?? ""}`,
     REFRESH_MS,
   );
-  const counts = usePoll(countByStatus, "counts", REFRESH_MS * 3);
 
   // Only the current inputs' answer says where the next page starts.
   const nextCursor = list.data?.nextCursor;
@@ -142,15 +180,7 @@ export function DevicesPage() {
   }, [nextCursor, learnNext]);
 
   const items = list.data?.items ?? [];
-  const needle = search.trim().toLowerCase();
-  const shown = needle
-    ? items.filter((d) =>
-        [d.id, d.host, d.adminUser, d.instanceId ?? "", d.status]
-          .join(" ")
-          .toLowerCase()
-          .includes(needle),
-      )
-    : items;
+  const shown = items;
   const selected = items.filter((d) => selectedIds.has(d.id));
   const blocker = resolveBlocker(selected);
 
@@ -183,7 +213,8 @@ export function DevicesPage() {
       <Table<Device>
         variant="full-page"
         stickyHeader
-        resizableColumns
+        // Fixed, resizable columns add up past a 1440-pixel window with the navigation open;
+        // without them the table shares the width out and wraps long cells.
         items={shown}
         trackBy="id"
         columnDefinitions={columns}
@@ -246,11 +277,14 @@ export function DevicesPage() {
               <TextFilter
                 filteringText={search}
                 onChange={({ detail }) => setSearch(detail.filteringText)}
-                filteringPlaceholder="Find devices on this page"
+                filteringPlaceholder="Find devices by ID, host or admin user"
                 filteringAriaLabel="Find devices by ID, host or admin user"
                 filteringClearAriaLabel="Clear search"
                 countText={
-                  needle ? `${shown.length} ${shown.length === 1 ? "match" : "matches"}` : undefined
+                  searchProblem ??
+                  (q && list.data
+                    ? `${shown.length}${list.data.nextCursor ? "+" : ""} ${shown.length === 1 ? "match" : "matches"}`
+                    : undefined)
                 }
               />
             </div>
@@ -278,8 +312,10 @@ export function DevicesPage() {
             />
           ) : needle ? (
             <EmptyState
-              title="No matching devices on this page"
-              subtitle={`Nothing here matches “${search}”.`}
+              title="No matching devices"
+              subtitle={
+                searchProblem ?? `No device's ID, host or admin user starts with “${needle}”.`
+              }
               action={<Button onClick={() => setSearch("")}>Clear search</Button>}
             />
           ) : status ? (

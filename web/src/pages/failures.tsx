@@ -15,6 +15,12 @@ import type { Device, Failure, FailureStats, Page } from "../api/types.ts";
 import { CursorPagination } from "../components/cursor-pagination.tsx";
 import { Cause, RunLink, Time } from "../components/display.tsx";
 import { EmptyState, ErrorAlert } from "../components/states.tsx";
+import {
+  describeRange,
+  rangeQuery,
+  type TimeRange,
+  TimeRangePicker,
+} from "../components/time-range.tsx";
 import { useCursorPages } from "../hooks/use-cursor-pages.ts";
 import { useFlash } from "../hooks/use-flash.tsx";
 import { usePoll } from "../hooks/use-poll.ts";
@@ -24,14 +30,6 @@ import { DeleteFailuresModal, type FailureFilter } from "./delete-failures-modal
 
 const PAGE_SIZE = 25;
 const REFRESH_MS = 5000;
-
-const TIME_RANGES: SelectProps.Option[] = [
-  { value: "", label: "Any time" },
-  { value: "1h", label: "Last hour" },
-  { value: "24h", label: "Last 24 hours" },
-  { value: "7d", label: "Last 7 days" },
-  { value: "30d", label: "Last 30 days" },
-];
 
 const columns: TableProps.ColumnDefinition<Failure>[] = [
   { id: "time", header: "Time", width: 165, cell: (f) => <Time iso={f.occurredAt} /> },
@@ -90,12 +88,12 @@ const columns: TableProps.ColumnDefinition<Failure>[] = [
   },
 ];
 
-function describeFilter(filter: FailureFilter): string {
+function describeFilter(filter: FailureFilter, range: TimeRange): string {
   const parts: string[] = [];
   if (filter.cause) parts.push(`cause ${causeLabel(filter.cause)}`);
   if (filter.deviceId) parts.push(`device ${filter.deviceId}`);
-  const range = TIME_RANGES.find((r) => r.value === (filter.since ?? ""));
-  if (filter.since && range) parts.push(range.label?.toLowerCase() ?? filter.since);
+  const when = describeRange(range);
+  if (when) parts.push(when);
   return parts.join(", ");
 }
 
@@ -105,7 +103,8 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
   const [cause, setCause] = useState<string | null>(null);
   const [deviceId, setDeviceId] = useState(deviceFromRoute ?? "");
   const [deviceDraft, setDeviceDraft] = useState(deviceFromRoute ?? "");
-  const [since, setSince] = useState("");
+  const [range, setRange] = useState<TimeRange>(null);
+  const { since, until } = rangeQuery(range);
   const [selectedIds, setSelectedIds] = useState<ReadonlySet<string>>(new Set());
   const [deleting, setDeleting] = useState<"selected" | "all" | null>(null);
   const [retrying, setRetrying] = useState(false);
@@ -118,9 +117,10 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
   const filter: FailureFilter = {
     cause: cause ?? undefined,
     deviceId: deviceId || undefined,
-    since: since || undefined,
+    since,
+    until,
   };
-  const filterKey = `${cause ?? ""}|${deviceId}|${since}`;
+  const filterKey = `${cause ?? ""}|${deviceId}|${since ?? ""}|${until ?? ""}`;
   const pages = useCursorPages(filterKey);
   const list = usePoll(
     async () => {
@@ -137,14 +137,15 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
     () =>
       api<FailureStats>(
         "GET",
-        `/failures/stats${query({ deviceId: filter.deviceId, since: filter.since })}`,
+        `/failures/stats${query({ deviceId: filter.deviceId, since, until })}`,
       ),
-    `${deviceId}|${since}`,
+    `${deviceId}|${since ?? ""}|${until ?? ""}`,
     REFRESH_MS,
   );
   const devices = usePoll(
-    () => api<Page<Device>>("GET", `/devices${query({ limit: 100 })}`),
-    "devices",
+    // Suggestions from the API's device search, so any device is found, not the first 100.
+    () => api<Page<Device>>("GET", `/devices${query({ q: deviceDraft.trim(), limit: 20 })}`),
+    `devices|${deviceDraft.trim()}`,
     REFRESH_MS * 6,
   );
 
@@ -163,7 +164,7 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
       ? (causeCounts.get(cause) ?? 0)
       : stats.data.total
     : undefined;
-  const filtered = Boolean(cause || deviceId || since);
+  const filtered = Boolean(cause || deviceId || range);
 
   const causeOptions: SelectProps.Option[] = [
     { value: "", label: "Any cause" },
@@ -182,7 +183,7 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
     setCause(null);
     setDeviceId("");
     setDeviceDraft("");
-    setSince("");
+    setRange(null);
     setSelectedIds(new Set());
     if (window.location.hash !== "#/failures") window.location.hash = "#/failures";
   }
@@ -261,7 +262,7 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
               counter={stats.data ? `(${stats.data.total})` : undefined}
               description={
                 filtered && (deviceId || since)
-                  ? `Counts for ${describeFilter({ deviceId: filter.deviceId, since: filter.since })}. Choose a cause to list its failures.`
+                  ? `Counts for ${describeFilter({ deviceId: filter.deviceId }, range)}. Choose a cause to list its failures.`
                   : "Choose a cause to list its failures."
               }
             >
@@ -336,7 +337,7 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
                     ? `(${matching}/${stats.data.total})`
                     : `(${matching})`
               }
-              description={filtered ? `Showing ${describeFilter(filter)}.` : "Newest first."}
+              description={filtered ? `Showing ${describeFilter(filter, range)}.` : "Newest first."}
               actions={
                 <SpaceBetween direction="horizontal" size="xs">
                   <Button
@@ -414,15 +415,12 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
                 />
               </div>
               <div style={{ minWidth: 200 }}>
-                <Select
-                  selectedOption={TIME_RANGES.find((r) => r.value === since) ?? null}
-                  options={TIME_RANGES}
-                  onChange={({ detail }) => {
-                    setSince(detail.selectedOption.value ?? "");
+                <TimeRangePicker
+                  value={range}
+                  onChange={(next) => {
+                    setRange(next);
                     setSelectedIds(new Set());
                   }}
-                  inlineLabelText="Time"
-                  ariaLabel="Filter by time range"
                 />
               </div>
               {filtered ? <Button onClick={clearFilters}>Clear filters</Button> : null}
@@ -439,7 +437,7 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
             ) : filtered ? (
               <EmptyState
                 title="No failed tasks match the filters"
-                subtitle={`Nothing for ${describeFilter(filter)}.`}
+                subtitle={`Nothing for ${describeFilter(filter, range)}.`}
                 action={<Button onClick={clearFilters}>Clear filters</Button>}
               />
             ) : (
@@ -456,7 +454,7 @@ export function FailuresPage({ deviceFromRoute }: { deviceFromRoute?: string }) 
             what={deleting}
             selected={selected}
             filter={filter}
-            filterText={describeFilter(filter)}
+            filterText={describeFilter(filter, range)}
             matching={matching}
             onClose={(deleted) => {
               setDeleting(null);
