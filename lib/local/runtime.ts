@@ -16,6 +16,7 @@ import { deviceReconnectedEvent } from "../events/build.ts";
 import { IntakeStats } from "../events/intake-stats.ts";
 import { logger as defaultLogger } from "../lambda/powertools.ts";
 import type { SshTimeouts } from "../ssh/session.ts";
+import { withSearchKeys } from "../store/dynamo-device-store.ts";
 import { DynamoJobStore } from "../store/dynamo-job-store.ts";
 import {
   createLocalDocumentClient,
@@ -103,7 +104,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await store.close();
     });
     const tables = tableNames();
-    await createTables(client, tables);
+    await createTables(client, tables, { upgrade: { devices: withSearchKeys } });
     const { deps, runs } = createLocalDeps({
       client,
       tables,

@@ -1,3 +1,4 @@
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -61,6 +62,27 @@ function searchKeys(device: { id: string; host: string; adminUser: string }) {
     nameKey: searchKey(device.id, device.id),
     hostKey: searchKey(device.host, device.id),
     adminKey: searchKey(device.adminUser, device.id),
+  };
+}
+
+/**
+ * A device item written before the search indexes existed, with its search keys filled in
+ * (raw attribute values; used when the local runtime rebuilds an old table).
+ */
+export function withSearchKeys(
+  item: Record<string, AttributeValue>,
+): Record<string, AttributeValue> {
+  const id = item.id?.S;
+  const host = item.host?.S;
+  const adminUser = item.adminUser?.S;
+  if (item.kind || id === undefined || host === undefined || adminUser === undefined) return item;
+  const keys = searchKeys({ id, host, adminUser });
+  return {
+    ...item,
+    kind: { S: keys.kind },
+    nameKey: { S: keys.nameKey },
+    hostKey: { S: keys.hostKey },
+    adminKey: { S: keys.adminKey },
   };
 }
 

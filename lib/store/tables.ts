@@ -7,13 +7,17 @@
  */
 import {
   type AttributeDefinition,
+  type AttributeValue,
+  BatchWriteItemCommand,
   CreateTableCommand,
   type CreateTableCommandInput,
+  DeleteTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
   type GlobalSecondaryIndex,
   type KeySchemaElement,
+  ScanCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -181,7 +185,13 @@ type AnyDynamoClient = DynamoDBClient | DynamoDBDocumentClient;
 export async function createTables(
   client: AnyDynamoClient,
   names: TableNames,
-  options: { timeoutMs?: number } = {},
+  options: {
+    timeoutMs?: number;
+    /** Rewrites an item kept across a rebuild (fills attributes a new index reads). */
+    upgrade?: Partial<
+      Record<TableKind, (item: Record<string, AttributeValue>) => Record<string, AttributeValue>>
+    >;
+  } = {},
 ): Promise<void> {
   const send = client.send.bind(client) as DynamoDBClient["send"];
   await Promise.all(
@@ -192,11 +202,70 @@ export async function createTables(
         await send(new CreateTableCommand(createTableInput(design, tableName)));
       } catch (error) {
         if (!(error instanceof Error && error.name === "ResourceInUseException")) throw error;
+        await waitUntilActive(send, tableName, options.timeoutMs ?? 120_000);
+        await rebuildIfIndexesMissing(
+          send,
+          design,
+          tableName,
+          options.upgrade?.[kind],
+          options.timeoutMs,
+        );
       }
       await waitUntilActive(send, tableName, options.timeoutMs ?? 120_000);
       if (design.ttlAttribute) await enableTtl(send, tableName, design.ttlAttribute);
     }),
   );
+}
+
+/**
+ * A table made by an older keyheal lacks the indexes added since. The embedded engine cannot add
+ * an index to a table, so the table is rebuilt: every item is read, the table made anew with the
+ * current design, and every item written back (through `upgrade`, which fills the attributes the
+ * new indexes read). Meant for the local runtime's own data directory, at start, before any run.
+ */
+async function rebuildIfIndexesMissing(
+  send: DynamoDBClient["send"],
+  design: TableDesign,
+  tableName: string,
+  upgrade: ((item: Record<string, AttributeValue>) => Record<string, AttributeValue>) | undefined,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const { Table } = await send(new DescribeTableCommand({ TableName: tableName }));
+  const have = new Set((Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
+  const wanted = Object.keys(design.indexes ?? {});
+  if (wanted.every((name) => have.has(name))) return;
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  await send(new DeleteTableCommand({ TableName: tableName }));
+  for (let i = 0; ; i++) {
+    try {
+      await send(new CreateTableCommand(createTableInput(design, tableName)));
+      break;
+    } catch (error) {
+      // The engine may still be deleting the old table.
+      if (!(error instanceof Error && error.name === "ResourceInUseException") || i > 50)
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  await waitUntilActive(send, tableName, timeoutMs);
+  for (let i = 0; i < items.length; i += 25) {
+    const batch = items.slice(i, i + 25).map((item) => ({
+      PutRequest: { Item: upgrade ? upgrade(item) : item },
+    }));
+    let unprocessed: typeof batch | undefined = batch;
+    while (unprocessed && unprocessed.length > 0) {
+      const out = await send(
+        new BatchWriteItemCommand({ RequestItems: { [tableName]: unprocessed } }),
+      );
+      unprocessed = out.UnprocessedItems?.[tableName] as typeof batch | undefined;
+    }
+  }
 }
 
 async function waitUntilActive(send: DynamoDBClient["send"], tableName: string, timeoutMs: number) {
