@@ -38,7 +38,11 @@ const at = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? Number.NaN;
 };
 
-export async function measureFailureStore(records: number): Promise<StoreFigures> {
+/** `deleteBudgetMs` bounds delete-all (0: none); `deleted` then says how far it got. */
+export async function measureFailureStore(
+  records: number,
+  deleteBudgetMs = 0,
+): Promise<StoreFigures> {
   const dir = await mkdtemp(join(tmpdir(), "keyheal-store-bench-"));
   const engine = await startEmbeddedDynamo({ path: join(dir, "db"), socketDir: join(dir, "s") });
   const client = createEmbeddedDocumentClient(engine);
@@ -132,6 +136,7 @@ export async function measureFailureStore(records: number): Promise<StoreFigures
       const result = await store.deleteSome({}, DELETE_PAGE);
       deleted += result.deleted;
       if (!result.more) break;
+      if (deleteBudgetMs > 0 && performance.now() - deleteStarted > deleteBudgetMs) break;
     }
     return {
       records,
