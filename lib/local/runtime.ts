@@ -19,7 +19,7 @@ import type { SshTimeouts } from "../ssh/session.ts";
 import { withSearchKeys } from "../store/dynamo-device-store.ts";
 import { DynamoJobStore } from "../store/dynamo-job-store.ts";
 import {
-  createLocalDocumentClient,
+  createEmbeddedDocumentClient,
   type EmbeddedDynamo,
   startEmbeddedDynamo,
 } from "../store/embedded.ts";
@@ -97,8 +97,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     cleanups.length = 0;
   };
   try {
-    const store: EmbeddedDynamo = await startEmbeddedDynamo({ path: join(dataDir, "db") });
-    const client = createLocalDocumentClient(store.endpoint);
+    const store: EmbeddedDynamo = await startEmbeddedDynamo({
+      path: join(dataDir, "db"),
+      socketDir: join(dataDir, "store"),
+    });
+    const client = createEmbeddedDocumentClient(store);
     cleanups.push(async () => {
       client.destroy();
       await store.close();

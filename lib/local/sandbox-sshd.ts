@@ -44,6 +44,8 @@ async function waitForBanner(port: number, child: ChildProcess): Promise<boolean
   return false;
 }
 
+export type SandboxLogLevel = "INFO" | "VERBOSE" | "DEBUG1";
+
 /**
  * A device for demos and benchmarks: a real sshd on 127.0.0.1 running as the current user (no
  * root needed), whose authorized_keys is a file in its own sandbox directory.
@@ -54,10 +56,13 @@ export class SandboxDevice {
   readonly host = "127.0.0.1";
   port = 0;
   hostKeyFingerprint = "";
+  /** sshd's LogLevel; the fleet bench reads DEBUG1 to count exec and shell requests. */
+  readonly logLevel: SandboxLogLevel;
   #child: ChildProcess | undefined;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, logLevel: SandboxLogLevel) {
     this.dir = dir;
+    this.logLevel = logLevel;
   }
 
   get authorizedKeysFile(): string {
@@ -69,9 +74,15 @@ export class SandboxDevice {
     return join(this.dir, "sshd.log");
   }
 
-  static async create(authorizedKeys: string): Promise<SandboxDevice> {
+  static async create(
+    authorizedKeys: string,
+    options: { logLevel?: SandboxLogLevel } = {},
+  ): Promise<SandboxDevice> {
     if (!existsSync(SSHD_PATH)) throw new SshdNotInstalledError();
-    const device = new SandboxDevice(await mkdtemp(join(tmpdir(), "keyheal-device-")));
+    const device = new SandboxDevice(
+      await mkdtemp(join(tmpdir(), "keyheal-device-")),
+      options.logLevel ?? "INFO",
+    );
     await writeFile(device.authorizedKeysFile, authorizedKeys, { mode: 0o600 });
     const hostKey = join(device.dir, "host_ed25519");
     await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey]);
@@ -100,6 +111,7 @@ export class SandboxDevice {
           "KbdInteractiveAuthentication no",
           "PermitRootLogin prohibit-password",
           "MaxStartups 200:30:400",
+          `LogLevel ${this.logLevel}`,
           "",
         ].join("\n"),
       );

@@ -127,8 +127,13 @@ export class LocalWorkflowRunner {
           : direct;
       }
       // Built once per definition and reused: each run() is independent. The placeholders are
-      // substituted as CDK's definitionSubstitutions do, with local function ARNs.
-      const machine = new StateMachine(substituteLocalArns(definition) as never);
+      // substituted as CDK's definitionSubstitutions do, with local function ARNs. Not validated
+      // here: asl-validator builds and compiles its JSON schemas anew at every call (about a
+      // second of CPU per start, bench/RESULTS.md), and the same definitions are validated by
+      // test/unit/workflows/asl.test.ts before they ship.
+      const machine = new StateMachine(substituteLocalArns(definition) as never, {
+        validationOptions: { noValidate: true },
+      });
       this.#machines.set(workflow, { machine, handlers, states: definition.States });
     }
   }

@@ -164,3 +164,17 @@ export class LeaseLostError extends StoreError {
     this.holder = holder;
   }
 }
+
+/** The embedded store's Unix socket would not fit the system's limit on a socket path. */
+export class StoreSocketPathError extends StoreError {
+  override name = "StoreSocketPathError";
+  readonly socketPath: string;
+
+  constructor(socketPath: string, maxBytes: number, options?: ErrorOptions) {
+    super(
+      `The embedded store's socket path ${socketPath} is ${Buffer.byteLength(socketPath)} bytes, more than the ${maxBytes} a Unix socket allows: use a data directory with a shorter path.`,
+      options,
+    );
+    this.socketPath = socketPath;
+  }
+}

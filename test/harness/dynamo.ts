@@ -1,7 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createLocalDocumentClient, startEmbeddedDynamo } from "../../lib/store/embedded.ts";
+import {
+  createEmbeddedDocumentClient,
+  createLocalDocumentClient,
+  startEmbeddedDynamo,
+} from "../../lib/store/embedded.ts";
 import { createTables, type TableNames, tableNames } from "../../lib/store/tables.ts";
 
 /** Set to an endpoint (e.g. from `test/harness/dynamodb-local.sh`) to test against that engine. */
@@ -10,6 +14,7 @@ export const ENDPOINT_VARIABLE = "KEYHEAL_DYNAMODB_ENDPOINT";
 export interface DynamoHarness {
   /** Document client for the engine, with every command it sends recorded in {@link commands}. */
   client: DynamoDBDocumentClient;
+  /** The external engine's URL, or the embedded engine's Unix socket. */
   endpoint: string;
   engine: "dynalite" | "external";
   /** A set of keyheal tables made for this harness. */
@@ -23,15 +28,17 @@ export interface DynamoHarness {
 }
 
 /**
- * An embedded dynalite on 127.0.0.1 (any free port) with keyheal's tables, or, when
+ * An embedded dynalite (on a private Unix socket, as the runtime runs it) with keyheal's tables, or, when
  * `KEYHEAL_DYNAMODB_ENDPOINT` is set, that engine (DynamoDB Local) with tables named uniquely
  * for this caller, so test files can share one engine.
  */
 export async function startDynamo(options: { path?: string } = {}): Promise<DynamoHarness> {
   const external = process.env[ENDPOINT_VARIABLE];
   const engine = external ? undefined : await startEmbeddedDynamo(options);
-  const endpoint = external ?? engine?.endpoint ?? "";
-  const client = createLocalDocumentClient(endpoint);
+  const endpoint = external ?? engine?.socketPath ?? "";
+  const client = engine
+    ? createEmbeddedDocumentClient(engine)
+    : createLocalDocumentClient(endpoint);
   const commands: string[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
