@@ -6,7 +6,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Client } from "ssh2";
-import { fingerprint, parseAuthorizedKeysLine } from "../../lib/authorized-keys/parse.ts";
+import { parseAuthorizedKeysLine } from "../../lib/authorized-keys/parse.ts";
+import { fingerprintOf } from "../../lib/keys/fingerprint.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import type { KeyPair } from "../../lib/keys/types.ts";
 import { SandboxDevice } from "../../lib/local/sandbox-sshd.ts";
@@ -92,7 +93,7 @@ export async function startBenchFleet(size: number, dir: string): Promise<BenchF
         const lines = (await d.readAuthorizedKeys()).split("\n").filter((l) => l !== "");
         const fingerprints = lines.map((l) => {
           const parsed = parseAuthorizedKeysLine(l);
-          return parsed.kind === "key" ? fingerprint(parsed.blob) : undefined;
+          return parsed.kind === "key" ? fingerprintOf(parsed.blob) : undefined;
         });
         const fresh = fingerprints.filter((f) => f === newFingerprint).length;
         if (fresh !== 1) problems.push(`device ${i}: the new key appears ${fresh} times`);

@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { createLocalDocumentClient, startEmbeddedDynamo } from "../../lib/store/embedded.ts";
+import { createEmbeddedDocumentClient, startEmbeddedDynamo } from "../../lib/store/embedded.ts";
 import type { RuntimeProcess } from "../harness/local-runtime.ts";
 
 /** True while the process `pid` exists. */
@@ -71,7 +71,7 @@ export function rawHttp(runtime: RuntimeProcess, request: string | Buffer): Prom
 /** Every item of every table of a data directory's embedded store (the runtime must be stopped). */
 export async function tableItems(dataDir: string): Promise<Record<string, unknown>[]> {
   const engine = await startEmbeddedDynamo({ path: join(dataDir, "db") });
-  const client = createLocalDocumentClient(engine.endpoint);
+  const client = createEmbeddedDocumentClient(engine);
   try {
     const items: Record<string, unknown>[] = [];
     const { TableNames = [] } = await client.send(new ListTablesCommand({}));
