@@ -47,6 +47,7 @@ export function buildAwsApiContext(env: ParsedApiEnvironment): ApiContext {
       client: sfn,
       workflowOf: (name) => byMachineName.get(name) ?? name,
       statesOf: (workflow) => WORKFLOW_STATES[workflow as keyof typeof WORKFLOW_STATES] ?? {},
+      stateMachineArns: arns,
     }),
     jobs: new DynamoJobStore({ client, tableName: env.JOBS_TABLE }),
     starter,
