@@ -54,6 +54,8 @@ export function buildAwsApiContext(env: ParsedApiEnvironment): ApiContext {
     intake: { devices: stores.devices, starter, stats: new IntakeStats(), logger },
     intakeOptions: intakeOptionsOf(env, () => ec2),
     resolveSecretTtlSeconds: env.RESOLVE_SECRET_TTL_SECONDS,
+    // Child executions at once; docs/scale.md explains the choice.
+    rotateConcurrency: 100,
   };
 }
 
