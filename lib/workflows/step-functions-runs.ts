@@ -7,6 +7,7 @@
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
+  DescribeMapRunCommand,
   ExecutionDoesNotExist,
   type ExecutionStatus,
   GetExecutionHistoryCommand,
@@ -61,6 +62,10 @@ export class StepFunctionsRunReader implements RunReader {
     return undefined;
   }
 
+  #mapRunProgress(events: readonly HistoryEvent[]): Promise<RunProgress | undefined> {
+    return mapRunProgress(this.#options.client, events);
+  }
+
   async #read(id: string): Promise<RunRecord | undefined> {
     const match = EXECUTION_ARN.exec(id);
     if (!match) return undefined;
@@ -94,7 +99,9 @@ export class StepFunctionsRunReader implements RunReader {
       typeof input === "object" && input !== null && "deviceId" in input
         ? String((input as { deviceId: unknown }).deviceId)
         : null;
-    const { steps, progress } = foldHistory(events, this.#options.statesOf(workflow));
+    const folded = foldHistory(events, this.#options.statesOf(workflow));
+    const { steps } = folded;
+    const progress = (await this.#mapRunProgress(events)) ?? folded.progress;
     return {
       id,
       workflow,
@@ -110,6 +117,28 @@ export class StepFunctionsRunReader implements RunReader {
       progress: progress ?? undefined,
     };
   }
+}
+
+/**
+ * A Distributed Map's children keep their own histories, so the parent's holds no iterations:
+ * the fan-out is read from each Map Run's item counts (DescribeMapRun), summed over the phases.
+ */
+async function mapRunProgress(
+  client: SFNClient,
+  events: readonly HistoryEvent[],
+): Promise<RunProgress | undefined> {
+  const arns = events.flatMap((event) => event.mapRunStartedEventDetails?.mapRunArn ?? []);
+  if (arns.length === 0) return undefined;
+  const progress: RunProgress = { total: 0, done: 0, failed: 0 };
+  for (const mapRunArn of arns) {
+    const counts = (await client.send(new DescribeMapRunCommand({ mapRunArn }))).itemCounts;
+    if (!counts) continue;
+    const failed = (counts.failed ?? 0) + (counts.timedOut ?? 0) + (counts.aborted ?? 0);
+    progress.total += counts.total ?? 0;
+    progress.done += (counts.succeeded ?? 0) + failed;
+    progress.failed += failed;
+  }
+  return progress;
 }
 
 function runStatus(status: ExecutionStatus | undefined): RunStatus {
