@@ -205,7 +205,6 @@ describe("rotate workflow", () => {
   });
 
   it("issue 12.1: the fan-out stops once more devices failed than tolerated", async () => {
-    const before = (await deps.keys.current())?.generation ?? 0;
     const held = (await deps.keys.loadGenerations())[0]?.key as KeyPair;
     for (const d of fleet.devices) await d.resetHome(`${held.authorizedKey}\n`);
     await device(0).stop();
