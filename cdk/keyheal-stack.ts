@@ -7,6 +7,7 @@ import type { KeyhealConfig } from "./config.ts";
 import { ConsoleFiles } from "./constructs/console-files.ts";
 import { Encryption } from "./constructs/encryption.ts";
 import { EventIntake } from "./constructs/events.ts";
+import { Manifests } from "./constructs/manifests.ts";
 import { Monitoring } from "./constructs/monitoring.ts";
 import { Network } from "./constructs/network.ts";
 import { API_STAGE, OpsApi } from "./constructs/ops-api.ts";
@@ -35,6 +36,7 @@ export class KeyhealStack extends Stack {
   readonly tables: Tables;
   readonly functions: WorkflowFunctions;
   readonly workflows: Workflows;
+  readonly manifests: Manifests;
   readonly intake: EventIntake;
   readonly opsApi: OpsApi;
   readonly consoleFiles: ConsoleFiles;
@@ -70,7 +72,9 @@ export class KeyhealStack extends Stack {
         ? { key: config.managedTagKey, value: config.managedTagValue }
         : undefined;
 
+    this.manifests = new Manifests(this, "Manifests", { devMode: config.devMode });
     this.functions = new WorkflowFunctions(this, "Tasks", {
+      manifestBucket: this.manifests.bucket,
       tables: this.tables,
       secretsKey: encryption.secrets,
       secretPrefix: config.secretPrefix,
@@ -90,6 +94,7 @@ export class KeyhealStack extends Stack {
     });
     this.workflows = new Workflows(this, "Workflows", {
       functions: this.functions,
+      manifestBucket: this.manifests.bucket,
       logsKey: encryption.logs,
       logRetention,
       removalPolicy,

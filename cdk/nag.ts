@@ -85,6 +85,24 @@ export function acknowledgementsFor(stack: KeyhealStack): Acknowledgement[] {
     );
   }
 
+  const manifests = `<${logicalIdOf(stack, stack.manifests.bucket)}.Arn>/rotations/*`;
+  add(
+    stack,
+    `AwsSolutions-IAM5[Resource::${manifests}]`,
+    "Rotation manifests and Map results are named by run at run time; ListDevices writes and the rotate state machine reads and writes only under rotations/ of the manifest bucket.",
+  );
+  const rotate = stack.workflows.byName.rotate.stateMachine;
+  add(
+    rotate,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stack.stackName}-rotate/*]`,
+    "A Distributed Map describes and stops its own child executions, whose names Step Functions makes at run time; the scope is this state machine's children.",
+  );
+  add(
+    stack.manifests.bucket,
+    "AwsSolutions-S1",
+    "The bucket holds only device ids for a rotation's Distributed Map, expired after 7 days; only ListDevices and the rotate state machine may touch it, and their calls are in CloudTrail.",
+  );
+
   if (stack.network) {
     add(
       stack,

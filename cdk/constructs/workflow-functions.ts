@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { Duration } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
+import type * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import { type TaskEnvironment, taskEnvironmentSchema } from "../../lib/lambda/env.ts";
 import { TASKS, type TaskName } from "../../lib/workflows/tasks/index.ts";
@@ -31,6 +33,8 @@ interface TaskAccess {
   keys?: TableUse;
   secrets?: readonly SecretUse[];
   ec2?: readonly string[];
+  /** Writes rotation manifests into the manifest bucket. */
+  manifests?: boolean;
 }
 
 /**
@@ -98,7 +102,7 @@ export const TASK_ACCESS: Readonly<Record<TaskName, TaskAccess>> = {
     keys: "write",
     secrets: ["write", "delete"],
   },
-  ListDevices: { timeout: "store", reachesDevices: false, devices: "read" },
+  ListDevices: { timeout: "store", reachesDevices: false, devices: "read", manifests: true },
   // Retiring a generation deletes its secret.
   RetireGenerations: {
     timeout: "store",
@@ -107,6 +111,7 @@ export const TASK_ACCESS: Readonly<Record<TaskName, TaskAccess>> = {
     keys: "write",
     secrets: ["delete"],
   },
+  ReleaseRun: { timeout: "store", reachesDevices: false, devices: "write" },
 };
 
 /** `AcquireLease` → `functions/workflow/acquire-lease.ts`. */
@@ -134,6 +139,8 @@ export interface WorkflowFunctionsProps {
   logs: FunctionLogSettings;
   network?: Network | undefined;
   bundling: BundleSettings;
+  /** Where the fleet listing writes rotation manifests (docs/scale.md). */
+  manifestBucket: s3.IBucket;
 }
 
 /**
@@ -177,7 +184,9 @@ export class WorkflowFunctions extends Construct {
         entry,
         description: `keyheal workflow task ${task}`,
         schema: taskEnvironmentSchema,
-        environment,
+        environment: access.manifests
+          ? { ...environment, MANIFEST_BUCKET: props.manifestBucket.bucketName }
+          : environment,
         timeout: Duration.seconds(functionTimeoutSeconds(access.timeout, props.ssh)),
         logs: props.logs,
         network: access.reachesDevices ? props.network : undefined,
@@ -195,6 +204,14 @@ export class WorkflowFunctions extends Construct {
         uses: access.secrets ?? [],
       });
       if (access.ec2) grantEc2Describe(fn.role, access.ec2);
+      if (access.manifests) {
+        fn.role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ["s3:PutObject"],
+            resources: [props.manifestBucket.arnForObjects("rotations/*")],
+          }),
+        );
+      }
       byTask[task] = fn;
     }
     this.byTask = byTask as Record<TaskName, KeyhealFunction<typeof taskEnvironmentSchema>>;

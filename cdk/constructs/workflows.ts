@@ -1,9 +1,12 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { RemovalPolicy } from "aws-cdk-lib";
+import { ArnFormat, Duration, type RemovalPolicy, Stack } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
+import type * as s3 from "aws-cdk-lib/aws-s3";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import type { WorkflowName } from "../../lib/workflows/starters.ts";
@@ -23,6 +26,8 @@ export interface WorkflowsProps {
   logsKey: kms.IKey;
   logRetention: logs.RetentionDays;
   removalPolicy: RemovalPolicy;
+  /** Rotation manifests the Distributed Map reads and its results go to. */
+  manifestBucket: s3.IBucket;
 }
 
 export interface Workflow {
@@ -57,7 +62,12 @@ export class Workflows extends Construct {
         encryptionKey: props.logsKey,
         removalPolicy: props.removalPolicy,
       });
+      // A Distributed Map's machine starts its own children, so its role names it by a name
+      // known before it exists.
+      const distributed = asl.includes('"DISTRIBUTED"');
+      const machineName = `${Stack.of(this).stackName}-${name}`;
       const stateMachine = new sfn.StateMachine(this, name, {
+        ...(distributed ? { stateMachineName: machineName } : {}),
         stateMachineType: sfn.StateMachineType.STANDARD,
         definitionBody: sfn.DefinitionBody.fromFile(absolute),
         definitionSubstitutions,
@@ -73,8 +83,84 @@ export class Workflows extends Construct {
           resources: tasks.map((task) => arns[task] as string),
         }),
       );
+      if (distributed) this.#allowDistributedMap(stateMachine, machineName, props);
       byName[name] = { stateMachine, file, tasks };
     }
     this.byName = byName as Record<WorkflowName, Workflow>;
+
+    // An execution that fails, times out or is stopped mid-fan-out never reaches its own
+    // ReleaseLease states: this rule hands it to ReleaseRun, which releases what it still holds.
+    const rotate = this.byName.rotate.stateMachine;
+    new events.Rule(this, "RotationEnded", {
+      description: "A rotation that failed, timed out or was stopped: release its leases",
+      eventPattern: {
+        source: ["aws.states"],
+        detailType: ["Step Functions Execution Status Change"],
+        detail: {
+          stateMachineArn: [rotate.stateMachineArn],
+          status: ["FAILED", "TIMED_OUT", "ABORTED"],
+        },
+      },
+      targets: [
+        new targets.LambdaFunction(props.functions.byTask.ReleaseRun.function, {
+          event: events.RuleTargetInput.fromObject({
+            runId: events.EventField.fromPath("$.detail.executionArn"),
+            owner: events.EventField.fromPath("$.detail.name"),
+            status: events.EventField.fromPath("$.detail.status"),
+          }),
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(6),
+        }),
+      ],
+    });
+  }
+
+  /**
+   * A Distributed Map starts its children as executions of the same machine, reads its manifest
+   * from S3 and writes its results there (AWS: "IAM policies for Distributed Map states").
+   */
+  #allowDistributedMap(
+    stateMachine: sfn.StateMachine,
+    machineName: string,
+    props: WorkflowsProps,
+  ): void {
+    stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["states:StartExecution"],
+        // By name: the machine's own ARN attribute would make its role depend on itself.
+        resources: [
+          Stack.of(this).formatArn({
+            service: "states",
+            resource: "stateMachine",
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            resourceName: machineName,
+          }),
+        ],
+      }),
+    );
+    stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["states:DescribeExecution", "states:StopExecution"],
+        resources: [
+          Stack.of(this).formatArn({
+            service: "states",
+            resource: "execution",
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            resourceName: `${machineName}/*`,
+          }),
+        ],
+      }),
+    );
+    stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          "s3:GetObject",
+          "s3:PutObject",
+          "s3:AbortMultipartUpload",
+          "s3:ListMultipartUploadParts",
+        ],
+        resources: [props.manifestBucket.arnForObjects("rotations/*")],
+      }),
+    );
   }
 }

@@ -172,8 +172,29 @@ export const ImportKeyBody = z.strictObject({
 
 export const KEY_TYPES = ["ed25519", "rsa", "ecdsa"] as const;
 
+/** Step Functions runs at most 10,000 Distributed Map children at once. */
+export const MAX_ROTATE_CONCURRENCY = 10_000;
+
 export const RotateBody = z.strictObject({
   type: z.enum(KEY_TYPES, { error: `must be one of ${KEY_TYPES.join(", ")}` }).optional(),
+  /** Devices installed at once. */
+  concurrency: z
+    .int({ error: "must be a whole number of devices" })
+    .min(1, { error: "must be at least 1" })
+    .max(MAX_ROTATE_CONCURRENCY, { error: `must be at most ${MAX_ROTATE_CONCURRENCY}` })
+    .optional(),
+  /** Devices installed first, alone; the rotation stops if one fails. 0 skips the canary. */
+  canary: z
+    .int({ error: "must be a whole number of devices" })
+    .min(0, { error: "must be 0 or more" })
+    .max(100, { error: "must be at most 100" })
+    .optional(),
+  /** Of the other devices, the percentage that may fail before the fan-out stops. */
+  toleratedFailurePercentage: z
+    .number({ error: "must be a number from 0 to 100" })
+    .min(0, { error: "must be 0 or more" })
+    .max(100, { error: "must be at most 100" })
+    .optional(),
 });
 
 export const ListKeysQuery = z.strictObject(Page);

@@ -19,6 +19,8 @@ export interface ApiContext {
   /** `POST /events` goes through the same intake as EventBridge. */
   intake: IntakeDeps;
   intakeOptions?: IntakeOptions;
+  /** Devices a rotation installs at once when the request does not say (AWS: 100). */
+  rotateConcurrency?: number;
   /** How long the operator's resolve secrets live; default 900 s. */
   resolveSecretTtlSeconds?: number;
 }

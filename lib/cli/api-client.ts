@@ -104,7 +104,11 @@ export class ApiClient extends ApiTransport {
     return key(record);
   }
 
-  async rotateKeys(body: { type?: string }): Promise<StartedRun> {
+  async rotateKeys(body: {
+    type?: string;
+    concurrency?: number;
+    canary?: number;
+  }): Promise<StartedRun> {
     return this.#started("POST", "/keys/rotate", body);
   }
 

@@ -78,12 +78,15 @@ export const keysCommands: CommandSpec[] = [
   },
   {
     words: ["keys", "rotate"],
-    usage: "keys rotate [--type ed25519|rsa|ecdsa] [--wait]",
+    usage: "keys rotate [--type ed25519|rsa|ecdsa] [--concurrency N] [--canary N] [--wait]",
     summary:
       "Make generation N+1 and install it on every registered device; devices that are down heal on reconnect.",
     details: [
       "Devices that are down keep the old generation and heal through the reconnect workflow when",
       "they come back. --wait on a terminal shows the devices installed and failed as it goes.",
+      "--concurrency N installs on N devices at once (local default 8, AWS 100; docs/scale.md).",
+      "--canary N installs on N devices first (default 1; 0 skips): if one fails, the rotation",
+      "stops there and the rest of the fleet is left untouched.",
     ].join("\n"),
     options: {
       type: {
@@ -91,6 +94,8 @@ export const keysCommands: CommandSpec[] = [
         value: "T",
         description: "Key type: ed25519 (the default), rsa or ecdsa",
       },
+      concurrency: { type: "string", value: "N", description: "Devices installed at once" },
+      canary: { type: "string", value: "N", description: "Devices installed first (0 skips)" },
       ...WAIT,
     },
     positionals: NO_POSITIONALS,
@@ -99,7 +104,19 @@ export const keysCommands: CommandSpec[] = [
     async run(context) {
       const type = choiceOption(context, "type", KEY_TYPES, "keys rotate");
       const client = await context.client();
-      const started = await client.rotateKeys(type === undefined ? {} : { type });
+      const concurrency = positiveIntOption(context, "concurrency", "keys rotate");
+      const canaryText = stringOption(context.args, "canary");
+      if (canaryText !== undefined && !/^\d{1,3}$/.test(canaryText)) {
+        throw new UsageError(
+          `--canary must be a whole number of devices, 0 to skip (got ${canaryText})`,
+          "keys rotate",
+        );
+      }
+      const started = await client.rotateKeys({
+        ...(type === undefined ? {} : { type }),
+        ...(concurrency === undefined ? {} : { concurrency }),
+        ...(canaryText === undefined ? {} : { canary: Number(canaryText) }),
+      });
       return finishStarted(context, [{ runId: started.runId }], started, "Rotation started");
     },
   },

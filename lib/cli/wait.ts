@@ -74,6 +74,27 @@ export function countsLine(
   return `${progressBar(counts.ended, counts.total)} ${verb} ${counts.ok}/${counts.total}${failed}`;
 }
 
+/**
+ * `12.5 devices/s · ETA 2m40s`: the fan-out's rate since it was first seen (`since`: when, and
+ * how many devices had ended then) and the time left at that rate; empty until a device has
+ * ended after that, and no ETA once every device has.
+ */
+export function rateLine(
+  since: { at: number; done: number },
+  now: { at: number; done: number },
+  total: number,
+): string {
+  const seconds = (now.at - since.at) / 1000;
+  const ended = now.done - since.done;
+  if (seconds <= 0 || ended <= 0) return "";
+  const rate = ended / seconds;
+  const shown = rate >= 10 ? rate.toFixed(0) : rate.toFixed(1);
+  const left = Math.max(0, total - now.done);
+  return left === 0
+    ? `${shown} devices/s`
+    : `${shown} devices/s · ETA ${formatDuration((left / rate) * 1000)}`;
+}
+
 export interface RunToWait {
   runId: string;
   deviceId?: string | null | undefined;
@@ -101,6 +122,7 @@ export async function waitForRuns(
   const latest = new Map<string, RunView>();
   const pending = new Set(runs.map((each) => each.runId));
   const label = (runId: string) => runs.find((each) => each.runId === runId)?.deviceId ?? runId;
+  let firstSeen: { at: number; done: number } | undefined;
   try {
     for (let round = 0; pending.size > 0; round += 1) {
       const batch = [...pending];
@@ -132,7 +154,12 @@ export async function waitForRuns(
             ended: fanOut.done,
             total: fanOut.total,
           });
-          options.progress.update(`${view?.workflow ?? "run"}: ${line} · ${spent}`);
+          const now = { at: options.now().getTime(), done: fanOut.done };
+          firstSeen ??= now;
+          const rate = rateLine(firstSeen, now, fanOut.total);
+          options.progress.update(
+            `${view?.workflow ?? "run"}: ${line}${rate ? ` · ${rate}` : ""} · ${spent}`,
+          );
         } else {
           options.progress.update(
             `${view?.workflow ?? "run"} ${label(only.runId)}: ${view?.status ?? "STARTING"}${step ? ` · ${step}` : ""} · ${spent}`,

@@ -47,12 +47,15 @@ export function buildAwsApiContext(env: ParsedApiEnvironment): ApiContext {
       client: sfn,
       workflowOf: (name) => byMachineName.get(name) ?? name,
       statesOf: (workflow) => WORKFLOW_STATES[workflow as keyof typeof WORKFLOW_STATES] ?? {},
+      stateMachineArns: arns,
     }),
     jobs: new DynamoJobStore({ client, tableName: env.JOBS_TABLE }),
     starter,
     intake: { devices: stores.devices, starter, stats: new IntakeStats(), logger },
     intakeOptions: intakeOptionsOf(env, () => ec2),
     resolveSecretTtlSeconds: env.RESOLVE_SECRET_TTL_SECONDS,
+    // Child executions at once; docs/scale.md explains the choice.
+    rotateConcurrency: 100,
   };
 }
 

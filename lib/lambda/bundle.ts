@@ -3,6 +3,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import type { CloudInventory } from "../cloud/types.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
+import type { ManifestStore } from "../workflows/manifests.ts";
 import { TASK_OPERATIONS, toTaskError } from "../workflows/task-errors.ts";
 import type { TASKS, TaskName } from "../workflows/tasks/index.ts";
 import { buildAwsDeps } from "./aws-deps.ts";
@@ -20,6 +21,8 @@ export interface WorkflowTaskOptions {
    * entry point so no other function's bundle carries the EC2 client.
    */
   cloud?: () => CloudInventory;
+  /** The rotation manifests, for the fleet listing alone (the S3 client stays out of the rest). */
+  manifests?: () => ManifestStore | undefined;
 }
 
 /**
@@ -42,7 +45,10 @@ export function workflowTask<K extends TaskName>(
     .use({
       before: (request) => {
         if (!request.context.deps) {
-          built ??= buildAwsDeps(readTaskEnvironment(), options.cloud?.());
+          built ??= {
+            ...buildAwsDeps(readTaskEnvironment(), options.cloud?.()),
+            manifests: options.manifests?.(),
+          };
           request.context.deps = built;
         }
         // Every log line of a task names its device and run; fingerprints only, never keys.

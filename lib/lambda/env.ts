@@ -22,6 +22,8 @@ export const taskEnvironmentSchema = z.object({
   SSH_COMMAND_TIMEOUT_MS: ms(20_000),
   LEASE_TTL_MS: ms(15 * 60_000),
   FAILURE_TTL_DAYS: z.coerce.number().int().positive().default(90),
+  /** The bucket of rotation manifests; the fleet listing writes there (docs/scale.md). */
+  MANIFEST_BUCKET: z.string().min(1).optional(),
   /** Only set for tests against a local engine; absent on AWS. */
   DYNAMODB_ENDPOINT: z.url().optional(),
 });

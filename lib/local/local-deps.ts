@@ -5,6 +5,7 @@ import type { SshTimeouts } from "../ssh/session.ts";
 import { createDynamoStores, FileSecretStore, type TableNames } from "../store/index.ts";
 import type { RunStore } from "../store/runs.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
+import { MemoryManifestStore } from "../workflows/manifests.ts";
 
 export interface LocalDepsOptions {
   client: DynamoDBDocumentClient;
@@ -26,6 +27,7 @@ export function createLocalDeps(options: LocalDepsOptions): { deps: WorkflowDeps
       failures: stores.failures,
       keys: stores.keys,
       secrets,
+      manifests: new MemoryManifestStore(),
       sshSource: {},
       sshTimeouts: options.sshTimeouts ?? {},
       leaseTtlMs: options.leaseTtlMs ?? 15 * 60_000,

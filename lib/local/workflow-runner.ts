@@ -6,6 +6,14 @@ import type { RunRecord, RunStep, RunStore } from "../store/runs.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
 import { ProgressTracker } from "../workflows/progress.ts";
 import { TASKS, type TaskName } from "../workflows/tasks/index.ts";
+import { releaseRun } from "../workflows/tasks/rotate.ts";
+import {
+  COUNT_FAILURE_STATE,
+  FailureTallies,
+  inlineDistributedMaps,
+  READ_ITEMS_SUFFIX,
+  readItems,
+} from "./distributed-map.ts";
 
 export const WORKFLOWS = ["reconnect", "resolve", "rotate"] as const;
 export type WorkflowName = (typeof WORKFLOWS)[number];
@@ -23,6 +31,7 @@ type AslState = {
   ItemsPath?: string;
   ItemProcessor?: { States: Record<string, AslState> };
   Iterator?: { States: Record<string, AslState> };
+  Branches?: { States: Record<string, AslState> }[];
 };
 
 /** The ASL file of a workflow: the same file the CDK stack deploys. */
@@ -39,6 +48,7 @@ export function taskStates(states: Record<string, AslState>): Record<string, Tas
     if (state.Type === "Task" && match?.[1]) bound[stateName] = match[1] as TaskName;
     const nested = state.ItemProcessor?.States ?? state.Iterator?.States;
     if (nested) Object.assign(bound, taskStates(nested));
+    for (const branch of state.Branches ?? []) Object.assign(bound, taskStates(branch.States));
   }
   return bound;
 }
@@ -106,13 +116,49 @@ export class LocalWorkflowRunner {
     }
   >();
   readonly #inFlight = new Set<Promise<RunRecord>>();
+  /** Task calls still running, by run: an aborted Map iteration's handler runs on. */
+  readonly #calls = new Map<string, Set<Promise<unknown>>>();
+
+  #track(runId: string, call: Promise<unknown>): void {
+    const calls = this.#calls.get(runId) ?? new Set<Promise<unknown>>();
+    this.#calls.set(runId, calls);
+    const settled = call.catch(() => {});
+    calls.add(settled);
+    void settled.finally(() => {
+      calls.delete(settled);
+      if (calls.size === 0) this.#calls.delete(runId);
+    });
+  }
+
+  /**
+   * After a rotation failed (a failed canary, too many failures): what its iterations still
+   * hold is released, once the task calls it left running have ended, as the ReleaseRun rule
+   * does on AWS.
+   */
+  async #releaseFailedRun(executionId: string, name: string): Promise<void> {
+    for (let calls = this.#calls.get(executionId); calls; calls = this.#calls.get(executionId)) {
+      await Promise.all([...calls]);
+    }
+    await releaseRun(this.#options.deps, { runId: executionId, owner: name, status: "FAILED" });
+  }
 
   constructor(options: LocalRunnerOptions) {
     this.#options = options;
     const lambdas = new Map<TaskName, ReturnType<typeof workflowTask>>();
+    const tallies = new FailureTallies();
     for (const workflow of WORKFLOWS) {
-      const definition = definitionOf(workflow);
+      // The same file as on AWS, its Distributed Maps made inline (lib/local/distributed-map.ts).
+      const definition = inlineDistributedMaps(definitionOf(workflow));
       const handlers: Record<string, LocalHandler> = {};
+      for (const stateName of Object.keys(definition.States)) {
+        if (!stateName.endsWith(READ_ITEMS_SUFFIX)) continue;
+        handlers[stateName] = async (input) =>
+          (await readItems(options.deps.manifests, tallies, input as never)) as Json;
+        handlers[COUNT_FAILURE_STATE] = async (input) => {
+          tallies.fail((input as { tally: string }).tally);
+          return input;
+        };
+      }
       for (const [stateName, task] of Object.entries(taskStates(definition.States))) {
         let lambda = lambdas.get(task);
         if (!lambda) {
@@ -120,8 +166,12 @@ export class LocalWorkflowRunner {
           lambdas.set(task, lambda);
         }
         const bound = lambda;
-        const direct: LocalHandler = async (input) =>
-          (await bound(input as never, lambdaContext(task, options.deps))) as Json;
+        const direct: LocalHandler = (input) => {
+          const call = bound(input as never, lambdaContext(task, options.deps)) as Promise<Json>;
+          const runId = (input as { runId?: unknown } | null)?.runId;
+          if (typeof runId === "string") this.#track(runId, call);
+          return call;
+        };
         handlers[stateName] = options.wrap
           ? options.wrap({ workflow, stateName, task }, direct)
           : direct;
@@ -233,6 +283,11 @@ export class LocalWorkflowRunner {
       } catch (error) {
         await collect.catch(() => {});
         const e = error as { name?: string; message?: string; cause?: unknown };
+        if (workflow === "rotate") {
+          await this.#releaseFailedRun(`local:${workflow}:${name}`, name).catch((cleanup) =>
+            this.#options.deps.logger.error("release after failed rotation", { error: cleanup }),
+          );
+        }
         const endedAt = new Date().toISOString();
         final = {
           ...run,
@@ -240,8 +295,14 @@ export class LocalWorkflowRunner {
           endedAt,
           steps: closeSteps(steps, endedAt),
           progress: tracker.progress ?? undefined,
-          error: e.name ?? "Error",
-          cause: typeof e.cause === "string" ? e.cause : (e.message ?? ""),
+          // The interpreter wraps what failed the run (a Fail state's Error and Cause) in an
+          // ExecutionError; the run reports the inner one, as Step Functions does.
+          ...(e.cause instanceof Error
+            ? { error: e.cause.name, cause: e.cause.message }
+            : {
+                error: e.name ?? "Error",
+                cause: typeof e.cause === "string" ? e.cause : (e.message ?? ""),
+              }),
         };
       }
       await this.#options.runs.put(final);
@@ -273,9 +334,9 @@ function trackProgress(tracker: ProgressTracker, event: EventLog): void {
   const e = event as EventLog & { index?: number; state?: { name: string; input?: unknown } };
   if (event.type === "StateEntered" && e.state) {
     if (e.index === undefined) tracker.mapEntered(e.state.name, e.state.input);
-    else tracker.nestedStateEntered(e.state.name);
+    else tracker.nestedStateEntered(e.state.name, e.index);
   } else if (event.type === "MapIterationSucceeded" || event.type === "MapIterationFailed") {
-    tracker.iterationEnded(event.type === "MapIterationFailed");
+    tracker.iterationEnded(event.type === "MapIterationFailed", e.index);
   }
 }
 

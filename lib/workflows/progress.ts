@@ -42,6 +42,8 @@ function atPath(input: unknown, path: string): unknown {
 export class ProgressTracker {
   readonly #maps: ReadonlyMap<string, MapState>;
   #progress: RunProgress | null = null;
+  #visits = 0;
+  readonly #counted = new Set<string>();
 
   /** @param states the top-level states of the run's ASL definition. */
   constructor(states: Readonly<Record<string, MapState>>) {
@@ -58,18 +60,29 @@ export class ProgressTracker {
     if (!state) return;
     const items = atPath(input, state.ItemsPath ?? "$");
     this.#progress ??= { total: 0, done: 0, failed: 0 };
+    this.#visits += 1;
     this.#progress.total += Array.isArray(items) ? items.length : 0;
   }
 
   /** A Map iteration started by `mapEntered` ended; `failed` when the iteration itself failed. */
-  iterationEnded(failed: boolean): void {
+  iterationEnded(failed: boolean, item?: number): void {
     if (!this.#progress) return;
     this.#progress.done += 1;
-    if (failed) this.#progress.failed += 1;
+    if (failed && (item === undefined || !this.#counted.has(`${this.#visits}:${item}`))) {
+      this.#progress.failed += 1;
+    }
   }
 
   /** A state inside an iteration was entered: an undone end state counts as a failure. */
-  nestedStateEntered(stateName: string): void {
-    if (this.#progress && UNDONE_ITERATION_END_STATES.has(stateName)) this.#progress.failed += 1;
+  nestedStateEntered(stateName: string, item?: number): void {
+    if (!this.#progress || !UNDONE_ITERATION_END_STATES.has(stateName)) return;
+    // An item's states may be reported more than once (a Parallel inside the iteration forwards
+    // its events); the item counts once.
+    if (item !== undefined) {
+      const key = `${this.#visits}:${item}`;
+      if (this.#counted.has(key)) return;
+      this.#counted.add(key);
+    }
+    this.#progress.failed += 1;
   }
 }

@@ -7,6 +7,7 @@
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
+  DescribeMapRunCommand,
   ExecutionDoesNotExist,
   type ExecutionStatus,
   GetExecutionHistoryCommand,
@@ -16,9 +17,12 @@ import {
 import type { RunReader } from "../api/types.ts";
 import type { RunRecord, RunStatus, RunStep } from "../store/runs.ts";
 import { ProgressTracker, type RunProgress } from "./progress.ts";
+import { executionArnOf } from "./starters.ts";
 
+/** An execution ARN; a Distributed Map child's carries `/<map run label>` after the machine. */
 const EXECUTION_ARN =
-  /^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:execution:([A-Za-z0-9_-]{1,80}):([A-Za-z0-9_-]{1,80})$/;
+  /^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:execution:([A-Za-z0-9_-]{1,80})(?:\/[A-Za-z0-9_-]{1,80})?:([A-Za-z0-9_-]{1,80})$/;
+const RUN_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 /** History pages read at most (1,000 events each): a rotation over a large fleet is long. */
 const MAX_HISTORY_PAGES = 20;
 
@@ -28,6 +32,11 @@ export interface StepFunctionsRunReaderOptions {
   workflowOf: (stateMachineName: string) => string;
   /** Top-level ASL states per workflow, for the fan-out progress of Map states. */
   statesOf: (workflow: string) => Readonly<Record<string, { Type: string; ItemsPath?: string }>>;
+  /**
+   * The deployed state machines: a bare run name (the id a failure record or an older client
+   * holds) is looked up as an execution of each, the machine its prefix names first.
+   */
+  stateMachineArns?: Readonly<Record<string, string>>;
 }
 
 /** Reads a run by its execution ARN; undefined for an id that names no execution. */
@@ -38,7 +47,26 @@ export class StepFunctionsRunReader implements RunReader {
     this.#options = options;
   }
 
+  /** A run by execution ARN or, with `stateMachineArns`, by bare execution name. */
   async get(id: string): Promise<RunRecord | undefined> {
+    if (EXECUTION_ARN.test(id)) return this.#read(id);
+    if (!RUN_NAME.test(id)) return undefined;
+    const machines = Object.entries(this.#options.stateMachineArns ?? {}).sort(
+      ([a], [b]) => Number(id.startsWith(`${b}-`)) - Number(id.startsWith(`${a}-`)),
+    );
+    for (const [, machine] of machines) {
+      const arn = executionArnOf(machine, id);
+      const run = arn === undefined ? undefined : await this.#read(arn);
+      if (run) return run;
+    }
+    return undefined;
+  }
+
+  #mapRunProgress(events: readonly HistoryEvent[]): Promise<RunProgress | undefined> {
+    return mapRunProgress(this.#options.client, events);
+  }
+
+  async #read(id: string): Promise<RunRecord | undefined> {
     const match = EXECUTION_ARN.exec(id);
     if (!match) return undefined;
     const { client } = this.#options;
@@ -71,7 +99,9 @@ export class StepFunctionsRunReader implements RunReader {
       typeof input === "object" && input !== null && "deviceId" in input
         ? String((input as { deviceId: unknown }).deviceId)
         : null;
-    const { steps, progress } = foldHistory(events, this.#options.statesOf(workflow));
+    const folded = foldHistory(events, this.#options.statesOf(workflow));
+    const { steps } = folded;
+    const progress = (await this.#mapRunProgress(events)) ?? folded.progress;
     return {
       id,
       workflow,
@@ -87,6 +117,28 @@ export class StepFunctionsRunReader implements RunReader {
       progress: progress ?? undefined,
     };
   }
+}
+
+/**
+ * A Distributed Map's children keep their own histories, so the parent's holds no iterations:
+ * the fan-out is read from each Map Run's item counts (DescribeMapRun), summed over the phases.
+ */
+async function mapRunProgress(
+  client: SFNClient,
+  events: readonly HistoryEvent[],
+): Promise<RunProgress | undefined> {
+  const arns = events.flatMap((event) => event.mapRunStartedEventDetails?.mapRunArn ?? []);
+  if (arns.length === 0) return undefined;
+  const progress: RunProgress = { total: 0, done: 0, failed: 0 };
+  for (const mapRunArn of arns) {
+    const counts = (await client.send(new DescribeMapRunCommand({ mapRunArn }))).itemCounts;
+    if (!counts) continue;
+    const failed = (counts.failed ?? 0) + (counts.timedOut ?? 0) + (counts.aborted ?? 0);
+    progress.total += counts.total ?? 0;
+    progress.done += (counts.succeeded ?? 0) + failed;
+    progress.failed += failed;
+  }
+  return progress;
 }
 
 function runStatus(status: ExecutionStatus | undefined): RunStatus {

@@ -42,6 +42,7 @@ export const TASK_OPERATIONS: Readonly<Record<TaskName, Operation | undefined>> 
   CreateGeneration: "ROTATE",
   ListDevices: "ROTATE",
   RetireGenerations: "ROTATE",
+  ReleaseRun: "ROTATE",
 };
 
 /** What a failed Task reports, carried as the error message so both runtimes keep it. */

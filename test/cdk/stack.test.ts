@@ -425,12 +425,13 @@ describe("ops API", () => {
     }
   });
 
-  it("lets only this API and the two rules invoke their functions", () => {
+  it("lets only this API and the three rules invoke their functions", () => {
     const permissions = Object.values(resourcesOf(s.json, "AWS::Lambda::Permission")).map(
       (p) => p.Properties as { FunctionName: unknown; Principal: string; SourceArn: unknown },
     );
     const apiHandler = logicalId(s.stack.opsApi.handler.function);
     const intake = logicalId(s.stack.intake.intake.function);
+    const releaseRun = logicalId(s.stack.functions.byTask.ReleaseRun.function);
     for (const permission of permissions) {
       expect(permission.SourceArn).toBeDefined();
       const target = getAttId(permission.FunctionName);
@@ -439,11 +440,11 @@ describe("ops API", () => {
         expect(JSON.stringify(permission.SourceArn)).toContain(logicalId(s.stack.opsApi.api));
       } else {
         expect(permission.Principal).toBe("events.amazonaws.com");
-        expect(target).toBe(intake);
+        expect([intake, releaseRun]).toContain(target);
       }
     }
     // One per API method with a Lambda proxy, one per rule.
-    expect(permissions).toHaveLength(ROUTES.length + 2);
+    expect(permissions).toHaveLength(ROUTES.length + 3);
   });
 
   it("logs access, traces, and never logs request data", () => {
@@ -463,7 +464,8 @@ describe("ops API", () => {
   });
 
   it("serves the console from a private bucket through the API", () => {
-    s.template.resourceCountIs("AWS::S3::Bucket", 2);
+    // The console's files and their access logs, and the rotation manifests.
+    s.template.resourceCountIs("AWS::S3::Bucket", 3);
     s.template.allResourcesProperties("AWS::S3::Bucket", {
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
@@ -616,4 +618,44 @@ it("outputs the API URL and the event bus", () => {
   s.template.hasOutput("ApiUrl", Match.anyValue());
   s.template.hasOutput("EventBusName", { Value: { Ref: logicalId(s.stack.intake.bus) } });
   s.template.hasOutput("ConsoleUrl", Match.anyValue());
+});
+
+describe("rotation at fleet scale", () => {
+  it("issue 11: lets the rotate machine run its Distributed Map: children, manifests and results", () => {
+    const machine = resourcesOf(s.json, "AWS::StepFunctions::StateMachine")[
+      logicalId(s.stack.workflows.byName.rotate.stateMachine)
+    ];
+    expect(machine?.Properties).toMatchObject({ StateMachineName: "Keyheal-rotate" });
+    const role = logicalId(s.stack.workflows.byName.rotate.stateMachine.role);
+    const policy = Object.values(resourcesOf(s.json, "AWS::IAM::Policy")).find((p) =>
+      JSON.stringify(p.Properties).includes(role),
+    );
+    const text = JSON.stringify(policy?.Properties);
+    for (const action of ["states:StartExecution", "states:StopExecution", "s3:GetObject"]) {
+      expect(text).toContain(action);
+    }
+    expect(text).toContain(logicalId(s.stack.manifests.bucket));
+    const listDevices = Object.values(resourcesOf(s.json, "AWS::Lambda::Function")).find((f) =>
+      JSON.stringify(f.Properties).includes("MANIFEST_BUCKET"),
+    );
+    expect(JSON.stringify(listDevices?.Properties)).toContain("workflow task ListDevices");
+  });
+
+  it("issue 11: hands a rotation that failed, timed out or was stopped to ReleaseRun", () => {
+    s.template.hasResourceProperties("AWS::Events::Rule", {
+      EventPattern: {
+        source: ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        detail: Match.objectLike({ status: ["FAILED", "TIMED_OUT", "ABORTED"] }),
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { "Fn::GetAtt": [logicalId(s.stack.functions.byTask.ReleaseRun.function), "Arn"] },
+          InputTransformer: Match.objectLike({
+            InputPathsMap: Match.objectLike({ "detail-executionArn": "$.detail.executionArn" }),
+          }),
+        }),
+      ],
+    });
+  });
 });

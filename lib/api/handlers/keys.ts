@@ -26,11 +26,25 @@ export const importKey: ApiHandler = async (ctx, { body }) => {
   return { status: 201, body: keyView(record) };
 };
 
-/** `POST /keys/rotate { type? }`: starts the rotate workflow. 202 with `{ runId }`. */
+/** Devices installed at once when the request does not say: local mode, on one machine. */
+export const LOCAL_ROTATE_CONCURRENCY = 8;
+/** Devices that go first by default. */
+export const DEFAULT_CANARY = 1;
+
+/**
+ * `POST /keys/rotate { type?, concurrency?, canary?, toleratedFailurePercentage? }`: starts the
+ * rotate workflow. The workflow's input always carries every setting, so the state machine never
+ * meets a missing path. 202 with `{ runId }`.
+ */
 export const rotateKey: ApiHandler = async (ctx, { body }) => {
-  const { type } = parseRequest(RotateBody, body ?? {}, "(body)");
-  const algorithm = type ?? "ed25519";
-  const { runId } = await ctx.starter.start("rotate", operatorRunName("rotate"), { algorithm });
-  ctx.deps.logger.info("rotation started", { algorithm, runId });
+  const request = parseRequest(RotateBody, body ?? {}, "(body)");
+  const input = {
+    algorithm: request.type ?? "ed25519",
+    concurrency: request.concurrency ?? ctx.rotateConcurrency ?? LOCAL_ROTATE_CONCURRENCY,
+    canary: request.canary ?? DEFAULT_CANARY,
+    toleratedFailurePercentage: request.toleratedFailurePercentage ?? 100,
+  };
+  const { runId } = await ctx.starter.start("rotate", operatorRunName("rotate"), input);
+  ctx.deps.logger.info("rotation started", { ...input, runId });
   return { status: 202, body: { runId } };
 };

@@ -11,7 +11,7 @@ import { markFailed, markHealthy } from "./mark-status.ts";
 import { recordFailure } from "./record-failure.ts";
 import { replace } from "./replace.ts";
 import { resolve } from "./resolve.ts";
-import { createGeneration, listDevices, retireGenerations } from "./rotate.ts";
+import { createGeneration, listDevices, releaseRun, retireGenerations } from "./rotate.ts";
 import { verify, verifyResolved } from "./verify.ts";
 
 export const TASKS = {
@@ -30,6 +30,7 @@ export const TASKS = {
   CreateGeneration: createGeneration,
   ListDevices: listDevices,
   RetireGenerations: retireGenerations,
+  ReleaseRun: releaseRun,
 } as const;
 
 export type TaskName = keyof typeof TASKS;

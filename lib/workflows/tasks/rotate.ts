@@ -34,12 +34,109 @@ export async function createGeneration(deps: WorkflowDeps, input: { algorithm?: 
   }
 }
 
-/** The Map's items: one per registered device, each carrying the run's lease owner. */
-export async function listDevices(deps: WorkflowDeps, input: { runId: string; owner: string }) {
-  const devices = await allDevices(deps);
-  return {
-    devices: devices.map((d) => ({ deviceId: d.id, owner: input.owner, runId: input.runId })),
+/** Statuses a canary is taken from first: devices last seen answering, then never checked. */
+const CANARY_PREFERENCE = ["KEY_BASED", "KEY_CONFLICT", "UNKNOWN"] as const;
+
+/** Devices installed at once when the rotation's input does not say. */
+const DEFAULT_CONCURRENCY = 8;
+
+export interface ListDevicesInput {
+  runId: string;
+  /** The rotation's input: its settings, each optional. */
+  request: {
+    /** Devices installed at once. */
+    concurrency?: number | null;
+    /** Devices installed first, alone; the rotation stops if one fails. Default 1. */
+    canary?: number | null;
+    /** Of the rest, the percentage that may fail before the fan-out stops. Default 100. */
+    toleratedFailurePercentage?: number | null;
   };
+}
+
+/** A manifest needs a store: on AWS the stack's manifest bucket (MANIFEST_BUCKET). */
+export class NoManifestStoreError extends Error {
+  constructor() {
+    super(
+      "ListDevices has no manifest store: deploy the stack again so the function gets MANIFEST_BUCKET.",
+    );
+    this.name = "NoManifestStoreError";
+  }
+}
+
+/**
+ * The rotation's plan: the canary devices and the rest of the fleet, each written as a manifest
+ * of device ids that the Distributed Map reads itself, so the fleet never travels through a
+ * state's input or output (docs/scale.md). The canaries are devices last seen answering, so a
+ * device that is simply down does not stop the rotation.
+ */
+export async function listDevices(deps: WorkflowDeps, input: ListDevicesInput) {
+  if (!deps.manifests) throw new NoManifestStoreError();
+  const devices = await allDevices(deps);
+  const { request } = input;
+  const wanted = Math.min(Math.max(0, request.canary ?? 1), devices.length);
+  const canary: Device[] = [];
+  for (const status of CANARY_PREFERENCE) {
+    for (const device of devices) {
+      if (canary.length < wanted && device.status === status) canary.push(device);
+    }
+  }
+  const chosen = new Set(canary.map((d) => d.id));
+  const fleet = devices.filter((d) => !chosen.has(d.id));
+  const prefix = `rotations/${input.runId.slice(input.runId.lastIndexOf(":") + 1)}`;
+  const percentage = request.toleratedFailurePercentage ?? 100;
+  return {
+    total: devices.length,
+    concurrency: Math.max(1, request.concurrency ?? DEFAULT_CONCURRENCY),
+    canary: await deps.manifests.write(
+      `${prefix}/canary.json`,
+      canary.map((d) => d.id),
+    ),
+    fleet: await deps.manifests.write(
+      `${prefix}/fleet.json`,
+      fleet.map((d) => d.id),
+    ),
+    toleratedFailures: Math.floor((fleet.length * percentage) / 100),
+  };
+}
+
+export interface ReleaseRunInput {
+  /** The execution's id (ARN on AWS). */
+  runId: string;
+  /** The lease owner the run's iterations used: the execution's name. */
+  owner: string;
+  /** How the execution ended: FAILED, TIMED_OUT or ABORTED. */
+  status: string;
+}
+
+/**
+ * After a rotation execution failed, timed out or was stopped: every device it still holds
+ * (RESOLVING under its lease) is released and marked UNKNOWN, so the next reconnect or
+ * rotation checks it again instead of waiting for the lease to lapse. Devices are found on the
+ * status index; a lease another run holds is left alone (the release is conditional on owner).
+ */
+export async function releaseRun(deps: WorkflowDeps, input: ReleaseRunInput) {
+  const released: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.devices.list({
+      status: "RESOLVING",
+      limit: 100,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const device of page.items) {
+      if (await deps.devices.releaseLease(device.id, input.owner)) {
+        await deps.devices.update(device.id, {
+          status: "UNKNOWN",
+          lastFailureCause: input.status === "TIMED_OUT" ? "TIMEOUT" : "INTERNAL",
+          lastCheckedAt: deps.now().toISOString(),
+        });
+        released.push(device.id);
+      }
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  deps.logger.info("run released", { runId: input.runId, status: input.status, released });
+  return { released };
 }
 
 /**

@@ -99,7 +99,10 @@ describe("the ops API's operator features", () => {
       resumed = true;
     };
     try {
-      const { body } = await runtime.api<{ runId: string }>("POST", "/keys/rotate", {});
+      // No canary: the paused device must be among the fan-out, not the one that goes first.
+      const { body } = await runtime.api<{ runId: string }>("POST", "/keys/rotate", {
+        canary: 0,
+      });
       const during = await eventually("the others' progress while device 1 hangs", async () => {
         const run = await runtime.api<RunView>("GET", `/runs/${encodeURIComponent(body.runId)}`);
         return run.body.progress?.done === 2 && run.body;

@@ -154,16 +154,15 @@ describe("rotate workflow", () => {
     try {
       const { done } = await runner.start("rotate", `rotate-${++counter}`, {
         algorithm: "ed25519",
+        canary: 0,
       });
       const run = await done;
-      expect(run.status).toBe("SUCCEEDED");
+      expect(run.status, `${run.error}: ${run.cause}`).toBe("SUCCEEDED");
       expect(run.output).toMatchObject({
         key: { generation: before + 1 },
-        install: expect.arrayContaining([
-          { deviceId: device(0).id, outcome: "INSTALLED" },
-          { deviceId: device(1).id, outcome: "FAILED" },
-        ]),
+        plan: { total: 2, canary: { count: 0 }, fleet: { count: 2 }, toleratedFailures: 2 },
       });
+      expect(run.progress).toEqual({ total: 2, done: 2, failed: 1 });
       expect(await deps.devices.get(device(0).id)).toMatchObject({
         status: "KEY_BASED",
         keyGeneration: before + 1,
@@ -199,5 +198,65 @@ describe("rotate workflow", () => {
     expect((await deps.keys.get(before))?.status).toBe("RETIRED");
     const generations = new Set((await allDevices(deps)).map((d) => d.keyGeneration));
     expect(generations).toEqual(new Set([before + 2]));
+  });
+
+  it("issue 12.1: a canary that fails stops the rotation before any other device is touched, and releases it", async () => {
+    const before = (await deps.keys.current())?.generation ?? 0;
+    const held = (await deps.keys.loadGenerations())[0]?.key as KeyPair;
+    for (const d of fleet.devices) await d.resetHome(`${held.authorizedKey}\n`);
+    await deps.devices.update(device(0).id, { keyGeneration: before, status: "UNKNOWN" });
+    await deps.devices.update(device(1).id, { keyGeneration: before, status: "KEY_BASED" });
+    await device(1).stop();
+    try {
+      const run = await (
+        await runner.start("rotate", `rotate-${++counter}`, { algorithm: "ed25519", canary: 1 })
+      ).done;
+      expect(run).toMatchObject({ status: "FAILED", error: "Keyheal.CanaryFailed" });
+      expect(run.progress).toEqual({ total: 1, done: 1, failed: 1 });
+      // The canary holds no lease and says why; the other device was never touched.
+      expect(await deps.devices.get(device(1).id)).toMatchObject({ status: "UNREACHABLE" });
+      expect(await deps.devices.acquireLease(device(1).id, "probe", 1000)).toBe(true);
+      await deps.devices.releaseLease(device(1).id, "probe");
+      expect(await deps.devices.get(device(0).id)).toMatchObject({
+        status: "UNKNOWN",
+        keyGeneration: before,
+      });
+      expect((await device(0).readAuthorizedKeys()).toString()).toBe(`${held.authorizedKey}\n`);
+    } finally {
+      await device(1).start();
+      await env.register(device(1));
+    }
+  });
+
+  it("issue 12.1: the fan-out stops once more devices failed than tolerated", async () => {
+    const held = (await deps.keys.loadGenerations())[0]?.key as KeyPair;
+    for (const d of fleet.devices) await d.resetHome(`${held.authorizedKey}\n`);
+    await device(0).stop();
+    await device(1).stop();
+    try {
+      const run = await (
+        await runner.start("rotate", `rotate-${++counter}`, {
+          algorithm: "ed25519",
+          canary: 0,
+          concurrency: 1,
+          toleratedFailurePercentage: 0,
+        })
+      ).done;
+      expect(run).toMatchObject({ status: "FAILED", error: "Keyheal.ToleratedFailuresExceeded" });
+      // One device at a time and none tolerated: the first failure stops the fan-out.
+      expect(run.progress).toMatchObject({ total: 2, failed: 1 });
+      const failures = await Promise.all(
+        [0, 1].map(async (i) => (await deps.failures.list({ deviceId: device(i).id })).items),
+      );
+      expect(failures.flat().filter((f) => f.runId?.includes(`rotate-${counter}`))).toHaveLength(1);
+      for (const i of [0, 1]) {
+        expect((await deps.devices.get(device(i).id))?.status).not.toBe("RESOLVING");
+      }
+    } finally {
+      await device(0).start();
+      await device(1).start();
+      await env.register(device(0));
+      await env.register(device(1));
+    }
   });
 });

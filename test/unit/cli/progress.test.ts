@@ -8,7 +8,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type { CliInput, CliIo } from "../../../lib/cli/io.ts";
 import { main } from "../../../lib/cli/main.ts";
-import { countsLine, progressBar } from "../../../lib/cli/wait.ts";
+import { countsLine, progressBar, rateLine } from "../../../lib/cli/wait.ts";
 import { type FakeApi, type Handler, runRecord, startFakeApi } from "./fake-api.ts";
 
 vi.setConfig({ testTimeout: 20_000 });
@@ -63,6 +63,19 @@ describe("the progress line", () => {
     expect(countsLine("resolved", { ok: 2, failed: 0, ended: 2, total: 2 })).toBe(
       `${progressBar(2, 2)} resolved 2/2`,
     );
+  });
+});
+
+describe("issue 12.1: a rotation's rate and ETA", () => {
+  it("shows devices per second since the fan-out was first seen, and the time left at that rate", () => {
+    const first = { at: 10_000, done: 0 };
+    expect(rateLine(first, { at: 10_000, done: 0 }, 1000)).toBe("");
+    expect(rateLine(first, { at: 14_000, done: 0 }, 1000)).toBe("");
+    expect(rateLine(first, { at: 14_000, done: 50 }, 1000)).toBe("13 devices/s · ETA 1m16s");
+    expect(rateLine({ at: 0, done: 10 }, { at: 8_000, done: 14 }, 20)).toBe(
+      "0.5 devices/s · ETA 12.0s",
+    );
+    expect(rateLine(first, { at: 20_000, done: 1000 }, 1000)).toBe("100 devices/s");
   });
 });
 

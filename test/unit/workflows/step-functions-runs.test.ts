@@ -1,5 +1,6 @@
 import {
   DescribeExecutionCommand,
+  DescribeMapRunCommand,
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
   type HistoryEvent,
@@ -35,7 +36,13 @@ const entered = (name: string, input?: unknown) => ({
 });
 const exited = (name: string) => ({ stateExitedEventDetails: { name } });
 
-/** A rotation over two devices: one installed, one caught after a retried failure. */
+/** The states of a workflow with an INLINE Map, whose iterations the parent's history holds. */
+const INLINE_STATES = {
+  ListDevices: { Type: "Task" },
+  InstallEverywhere: { Type: "Map", ItemsPath: "$.targets.devices" },
+};
+
+/** An inline fan-out over two devices: one installed, one caught after a retried failure. */
 const ROTATION = history([
   ["ExecutionStarted"], // 1
   ["TaskStateEntered", entered("ListDevices")], // 2
@@ -76,7 +83,7 @@ beforeEach(() => sfn.reset());
 
 describe("foldHistory", () => {
   it("turns a rotation's history into steps with retries, catches and fan-out progress", () => {
-    const { steps, progress } = foldHistory(ROTATION, WORKFLOW_STATES.rotate);
+    const { steps, progress } = foldHistory(ROTATION, INLINE_STATES);
     expect(progress).toEqual({ total: 2, done: 2, failed: 1 });
     expect(steps.map((s) => [s.name, s.type, s.status])).toEqual([
       ["ListDevices", "Task", "SUCCEEDED"],
@@ -109,7 +116,7 @@ describe("StepFunctionsRunReader", () => {
     new StepFunctionsRunReader({
       client: new SFNClient({ region: "eu-west-1" }),
       workflowOf: (name) => name.replace(/^keyheal-/, ""),
-      statesOf: (workflow) => WORKFLOW_STATES[workflow as "rotate"],
+      statesOf: (workflow) => (workflow === "rotate" ? INLINE_STATES : WORKFLOW_STATES.reconnect),
     });
 
   it("reads an execution into a run, following history pages", async () => {
@@ -161,5 +168,58 @@ describe("StepFunctionsRunReader", () => {
     expect(await reader().get("rotate-01J0")).toBeUndefined();
     expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
     expect(await reader().get(ARN)).toBeUndefined();
+  });
+});
+
+describe("StepFunctionsRunReader over a Distributed Map", () => {
+  it("issue 11: reads a rotation's fan-out from its Map Runs' item counts, summed over the canary and the fleet", async () => {
+    const mapRun = (label: string) =>
+      `arn:aws:states:eu-west-1:123456789012:mapRun:keyheal-rotate/InstallDevices:${label}`;
+    sfn.on(DescribeExecutionCommand).resolves({
+      status: "RUNNING",
+      startDate: new Date("2026-12-01T10:00:00Z"),
+      input: JSON.stringify({ algorithm: "ed25519" }),
+    });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: history([
+        ["ExecutionStarted"],
+        ["MapStateEntered", entered("InstallDevices", { phase: { name: "canary" } })],
+        ["MapRunStarted", { mapRunStartedEventDetails: { mapRunArn: mapRun("canary") } }],
+        ["MapRunSucceeded"],
+        ["MapStateExited", exited("InstallDevices")],
+        ["MapStateEntered", entered("InstallDevices", { phase: { name: "fleet" } })],
+        ["MapRunStarted", { mapRunStartedEventDetails: { mapRunArn: mapRun("fleet") } }],
+      ]),
+    });
+    sfn.on(DescribeMapRunCommand, { mapRunArn: mapRun("canary") }).resolves({
+      itemCounts: {
+        total: 1,
+        succeeded: 1,
+        failed: 0,
+        pending: 0,
+        running: 0,
+        timedOut: 0,
+        aborted: 0,
+        resultsWritten: 1,
+      },
+    });
+    sfn.on(DescribeMapRunCommand, { mapRunArn: mapRun("fleet") }).resolves({
+      itemCounts: {
+        total: 99_999,
+        succeeded: 40_000,
+        failed: 12,
+        pending: 59_887,
+        running: 100,
+        timedOut: 0,
+        aborted: 0,
+        resultsWritten: 0,
+      },
+    });
+    const run = await new StepFunctionsRunReader({
+      client: new SFNClient({ region: "eu-west-1" }),
+      workflowOf: (name) => name.replace(/^keyheal-/, ""),
+      statesOf: (workflow) => WORKFLOW_STATES[workflow as "rotate"],
+    }).get(ARN);
+    expect(run?.progress).toEqual({ total: 100_000, done: 40_013, failed: 12 });
   });
 });

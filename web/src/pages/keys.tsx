@@ -3,7 +3,9 @@ import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
 import ContentLayout from "@cloudscape-design/components/content-layout";
 import CopyToClipboard from "@cloudscape-design/components/copy-to-clipboard";
+import FormField from "@cloudscape-design/components/form-field";
 import Header from "@cloudscape-design/components/header";
+import Input from "@cloudscape-design/components/input";
 import Modal from "@cloudscape-design/components/modal";
 import Select from "@cloudscape-design/components/select";
 import SpaceBetween from "@cloudscape-design/components/space-between";
@@ -86,6 +88,15 @@ const columns: TableProps.ColumnDefinition<KeyGeneration>[] = [
 export function KeysPage() {
   const [type, setType] = useState<KeyType>("ed25519");
   const [confirming, setConfirming] = useState(false);
+  // Devices installed at once; empty leaves the choice to the runtime (docs/scale.md).
+  const [concurrency, setConcurrency] = useState("");
+  const concurrencyError =
+    concurrency.trim() === "" ||
+    (/^\d{1,5}$/.test(concurrency.trim()) &&
+      Number(concurrency) >= 1 &&
+      Number(concurrency) <= 10_000)
+      ? null
+      : "Enter a whole number of devices from 1 to 10,000, or leave it empty for the default.";
   const [starting, setStarting] = useState(false);
   const [startError, setStartError] = useState<string | null>(null);
   const [rotationId, setRotationId] = useState<string | null>(() =>
@@ -105,7 +116,10 @@ export function KeysPage() {
     setStarting(true);
     setStartError(null);
     try {
-      const { runId } = await api<{ runId: string }>("POST", "/keys/rotate", { type });
+      const { runId } = await api<{ runId: string }>("POST", "/keys/rotate", {
+        type,
+        ...(concurrency.trim() === "" ? {} : { concurrency: Number(concurrency) }),
+      });
       sessionStorage.setItem(ROTATION_KEY, runId);
       setRotationId(runId);
       setConfirming(false);
@@ -206,6 +220,7 @@ export function KeysPage() {
                     variant="primary"
                     loading={starting}
                     loadingText="Starting the rotation"
+                    disabled={concurrencyError !== null}
                     onClick={() => void rotate()}
                   >
                     Rotate
@@ -220,6 +235,19 @@ export function KeysPage() {
                 installs it on one device first, then on every reachable device. Devices that are
                 down keep their key and are healed when they reconnect; no device is locked out.
               </Box>
+              <FormField
+                label="Concurrency"
+                description="Devices installed at once. Empty: 8 in local mode, 100 on AWS."
+                errorText={concurrencyError}
+              >
+                <Input
+                  value={concurrency}
+                  inputMode="numeric"
+                  placeholder="default"
+                  ariaLabel="Concurrency"
+                  onChange={({ detail }) => setConcurrency(detail.value)}
+                />
+              </FormField>
               {startError ? (
                 <Alert type="error" header="The rotation did not start">
                   {startError}
