@@ -2,6 +2,7 @@ import { type Socket, connect as tcpConnect } from "node:net";
 import type { AuthenticationType, Client, ClientChannel, ConnectConfig } from "ssh2";
 import SshClient from "ssh2/lib/client.js";
 import { fingerprintOf } from "../keys/fingerprint.ts";
+import { parsedKeys } from "../keys/parsed-key-cache.ts";
 import { ALGORITHMS } from "./algorithms.ts";
 import {
   AuthRejectedError,
@@ -376,7 +377,15 @@ export async function openSession(options: OpenSessionOptions): Promise<SshSessi
         if (!credential) return next(false as unknown as AuthenticationType);
         tried.push(credential.label);
         if (credential.kind === "publickey") {
-          return next({ type: "publickey", username, key: credential.privateKey });
+          // Parsed once per key, not at every connection (lib/keys/parsed-key-cache.ts).
+          let key: unknown;
+          try {
+            key = parsedKeys.get(credential.fingerprint, credential.privateKey);
+          } catch (error) {
+            fail(error as Error);
+            return next(false as unknown as AuthenticationType);
+          }
+          return next({ type: "publickey", username, key } as unknown as AuthenticationType);
         }
         // Servers running PAM often take passwords through keyboard-interactive only.
         if (
