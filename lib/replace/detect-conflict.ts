@@ -2,7 +2,7 @@ import { classify } from "../failures/classify.ts";
 import { OperationFailedError } from "../failures/errors.ts";
 import type { SshTimeouts } from "../ssh/session.ts";
 import { connectWithGenerations, type Generation } from "./connect.ts";
-import type { DeviceTarget } from "./heal-device.ts";
+import { type DeviceTarget, pruneOlderGenerations } from "./heal-device.ts";
 
 export interface Detection {
   deviceId: string;
@@ -12,6 +12,8 @@ export interface Detection {
   generation: number;
   hostKeyFingerprint: string;
   pinnedOnFirstContact: boolean;
+  /** Lines of older generations removed from a device already on the current one. */
+  prunedLines: number;
 }
 
 /**
@@ -24,6 +26,11 @@ export async function detectKey(options: {
   generations: Generation[];
   timeouts?: Partial<SshTimeouts>;
   signal?: AbortSignal;
+  /**
+   * On a device already on the current generation, remove older generations still in the file
+   * (left by a heal cut between its write and its prune) on the same connection.
+   */
+  pruneOlder?: boolean;
 }): Promise<Detection> {
   const { device, generations } = options;
   let found: Awaited<ReturnType<typeof connectWithGenerations>>;
@@ -44,12 +51,23 @@ export async function detectKey(options: {
     });
   }
   const { session, held } = found;
-  session.close();
+  const current = held.generation === generations[0]?.generation;
+  let prunedLines = 0;
+  try {
+    if (current && options.pruneOlder) {
+      prunedLines = await pruneOlderGenerations(session, device, generations);
+    }
+  } catch (error) {
+    throw new OperationFailedError(classify(error, "prune"), "prune", "REPLACE", { cause: error });
+  } finally {
+    session.close();
+  }
   return {
     deviceId: device.id,
-    outcome: held.generation === generations[0]?.generation ? "KEY_BASED" : "KEY_CONFLICT",
+    outcome: current ? "KEY_BASED" : "KEY_CONFLICT",
     generation: held.generation,
     hostKeyFingerprint: session.hostKeyFingerprint,
     pinnedOnFirstContact: session.pinnedOnFirstContact,
+    prunedLines,
   };
 }

@@ -102,6 +102,19 @@ describe("healing", () => {
     expect(detection.hostKeyFingerprint).toBe(device.hostKeyFingerprint);
   });
 
+  it("a heal cut between its write and its prune is finished by the next detection: the old key goes", async () => {
+    await device.resetHome(withGen(gen1, `${gen2.key.authorizedKey}\n`));
+    const detection = await detectKey({
+      device: device.target(),
+      generations: rotated,
+      pruneOlder: true,
+    });
+    expect(detection).toMatchObject({ outcome: "KEY_BASED", generation: 2, prunedLines: 1 });
+    expect(await logsInWith(device, gen1)).toBe(false);
+    expect(await logsInWith(device, gen2)).toBe(true);
+    expect((await device.readAuthorizedKeys()).toString("latin1")).toBe(withGen(gen2));
+  });
+
   it("pins the host key on first contact when none is given", async () => {
     const result = await healDevice({
       device: device.target({ hostKeyFingerprint: undefined }),

@@ -25,6 +25,7 @@ export async function detect(deps: WorkflowDeps, input: DetectInput): Promise<De
       device: targetOf(device),
       generations,
       timeouts: deps.sshTimeouts,
+      pruneOlder: true,
     });
     await deps.devices.update(
       device.id,
