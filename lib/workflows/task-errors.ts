@@ -95,7 +95,7 @@ export function toTaskError(
     // Raised before any device conversation (a key that will not import, for example).
     const message = error instanceof Error ? error.message : String(error);
     return new TaskError(
-      TASK_ERRORS.FAILED,
+      isTransientServiceError(error) ? TASK_ERRORS.TRANSIENT : TASK_ERRORS.FAILED,
       { cause: classify(error, "connect"), operation: fallback, message },
       { cause: error },
     );
@@ -116,6 +116,35 @@ export function toTaskError(
     );
   }
   return new TaskError(TASK_ERRORS.FAILED, failure, options);
+}
+
+const TRANSIENT_NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOENT",
+]);
+const TRANSIENT_SERVICE_ERRORS = new Set([
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TimeoutError",
+]);
+
+/**
+ * An error of a store or AWS call (never of a device conversation, which arrives as an
+ * OperationFailedError) that the workflow's Retry should absorb: the store down for a moment,
+ * throttling, a service error. SSH errors never reach this check.
+ */
+export function isTransientServiceError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && TRANSIENT_NETWORK_CODES.has(code)) return true;
+  if ((error as { $retryable?: unknown }).$retryable) return true;
+  return TRANSIENT_SERVICE_ERRORS.has(error.name);
 }
 
 function isCause(value: unknown): value is Cause {

@@ -102,3 +102,20 @@ describe("TaskError keeps the error it stands for", () => {
     expect(toTaskError(unexpected, "REPLACE").cause).toBe(unexpected);
   });
 });
+
+describe("a store or AWS call failing for a moment is transient", () => {
+  it.each([
+    Object.assign(new Error("connect ECONNREFUSED /data/store/dynamodb.sock"), {
+      code: "ECONNREFUSED",
+    }),
+    Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }),
+    Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }),
+    Object.assign(new Error("retry me"), { $retryable: { throttling: false } }),
+  ])("%s is Keyheal.Transient, so the workflow's Retry absorbs it", (error) => {
+    expect(toTaskError(error, "REPLACE").name).toBe(TASK_ERRORS.TRANSIENT);
+  });
+
+  it("any other error before a device conversation is Keyheal.Failed", () => {
+    expect(toTaskError(new Error("no such device"), "REPLACE").name).toBe(TASK_ERRORS.FAILED);
+  });
+});
