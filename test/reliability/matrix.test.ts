@@ -32,8 +32,10 @@ const STEPS: Array<[string, ReplaceStep]> = [
 ];
 
 let fleet: Fleet;
-let device: TestDevice;
-let pinned = "";
+/** One device per fault: the columns run in parallel, each column's steps one after another. */
+const deviceOf = new Map<string, TestDevice>();
+/** The host key fingerprint the operator pins for each device. */
+const pinnedOf = new Map<TestDevice, string>();
 
 /** The session processes of the device's user (what dies when the device loses power). */
 function userPids(user: string): number[] {
@@ -46,34 +48,34 @@ function userPids(user: string): number[] {
 
 interface Fault {
   name: string;
-  apply(kill: () => void): Promise<void>;
-  undo(): Promise<void>;
+  apply(device: TestDevice, kill: () => void): Promise<void>;
+  undo(device: TestDevice): Promise<void>;
 }
 
 const FAULTS: Fault[] = [
-  { name: "connection killed", apply: async (kill) => kill(), undo: async () => {} },
-  { name: "sshd stopped", apply: () => device.stop(), undo: () => device.start() },
+  { name: "connection killed", apply: async (_, kill) => kill(), undo: async () => {} },
+  { name: "sshd stopped", apply: (device) => device.stop(), undo: (device) => device.start() },
   {
     name: "powered off",
-    apply: async (kill) => {
+    apply: async (device, kill) => {
       await device.stop();
       for (const pid of userPids(device.user)) process.kill(pid, "SIGKILL");
       kill();
     },
-    undo: () => device.start(),
+    undo: (device) => device.start(),
   },
   {
     name: "immutable file",
-    apply: async () => void (await run("chattr", ["+i", device.authorizedKeysFile])),
-    undo: async () => void (await run("chattr", ["-i", device.authorizedKeysFile])),
+    apply: async (device) => void (await run("chattr", ["+i", device.authorizedKeysFile])),
+    undo: async (device) => void (await run("chattr", ["-i", device.authorizedKeysFile])),
   },
   {
     name: "symlinked file",
-    apply: async () => {
+    apply: async (device) => {
       await rename(device.authorizedKeysFile, `${device.authorizedKeysFile}.real`);
       await symlink(`${device.authorizedKeysFile}.real`, device.authorizedKeysFile);
     },
-    undo: async () => {
+    undo: async (device) => {
       if ((await lstat(device.authorizedKeysFile)).isSymbolicLink()) {
         await rm(device.authorizedKeysFile);
         await rename(`${device.authorizedKeysFile}.real`, device.authorizedKeysFile);
@@ -82,19 +84,19 @@ const FAULTS: Fault[] = [
   },
   {
     name: "StrictModes violation",
-    apply: () => chmod(device.home, 0o777),
-    undo: () => chmod(device.home, 0o755),
+    apply: (device) => chmod(device.home, 0o777),
+    undo: (device) => chmod(device.home, 0o755),
   },
   {
     name: "host key changed",
-    apply: async () => {
+    apply: async (device) => {
       await device.stop();
       await device.newHostKey();
       await device.start();
     },
     // The operator confirms the reinstall and pins the new key.
-    undo: async () => {
-      pinned = device.hostKeyFingerprint;
+    undo: async (device) => {
+      pinnedOf.set(device, device.hostKeyFingerprint);
     },
   },
 ];
@@ -105,14 +107,14 @@ interface Cell {
 }
 const cells = new Map<string, Cell>();
 
-async function keyLogsIn(): Promise<boolean> {
+async function keyLogsIn(device: TestDevice): Promise<boolean> {
   for (const g of [gen2, gen1]) {
     try {
       const session = await openSession({
         host: device.host,
         port: device.port,
         username: device.user,
-        hostKeyFingerprint: pinned,
+        hostKeyFingerprint: pinnedOf.get(device) ?? "",
         credentials: [
           {
             kind: "publickey",
@@ -130,8 +132,8 @@ async function keyLogsIn(): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  fleet = await startFleet(1);
-  device = fleet.devices[0] as TestDevice;
+  fleet = await startFleet(FAULTS.length);
+  FAULTS.forEach((fault, i) => void deviceOf.set(fault.name, fleet.devices[i] as TestDevice));
 });
 
 afterAll(async () => {
@@ -151,45 +153,59 @@ afterAll(async () => {
   );
 });
 
-describe.sequential("the fault matrix", () => {
+/**
+ * The cells of one column share a device, so each waits for the one before it; columns run in
+ * parallel (the project's maxConcurrency lets every column have a cell running).
+ */
+const columnTail = new Map<string, Promise<unknown>>();
+function afterPrevious<T>(column: string, cell: () => Promise<T>): Promise<T> {
+  const previous = columnTail.get(column) ?? Promise.resolve();
+  const mine = previous.catch(() => {}).then(cell);
+  columnTail.set(column, mine);
+  return mine;
+}
+
+describe.concurrent("the fault matrix", () => {
   for (const [step, at] of STEPS) {
     for (const fault of FAULTS) {
-      it(`${fault.name} at ${step}: no lockout, no torn file, the next run converges`, async () => {
-        const key = `${step}/${fault.name}`;
-        cells.set(key, { pass: false, outcome: "?" });
-        await device.resetHome(ORIGINAL);
-        pinned = device.hostKeyFingerprint;
-        let applied = false;
-        const outcome = await healDevice({
-          device: device.target({ hostKeyFingerprint: pinned }),
-          generations: [gen2, gen1],
-          timeouts: { handshakeMs: 3000, commandMs: 3000 },
-          onStep: async (reached, control) => {
-            if (reached !== at || applied) return;
-            applied = true;
-            await fault.apply(() => control.kill());
-          },
-        }).then(
-          () => "healed",
-          (error: unknown) => {
-            expect(error).toBeInstanceOf(OperationFailedError);
-            return (error as OperationFailedError).code;
-          },
-        );
-        cells.set(key, { pass: false, outcome });
-        await fault.undo();
-        // No torn file: the original or the healed bytes, or the original with the new key added.
-        const now = (await readFile(device.authorizedKeysFile)).toString();
-        expect([ORIGINAL, HEALED, `${ORIGINAL}${gen2.key.authorizedKey}\n`]).toContain(now);
-        expect(await keyLogsIn(), "a key keyheal holds logs in").toBe(true);
-        // The next run converges.
-        await healDevice({
-          device: device.target({ hostKeyFingerprint: pinned }),
-          generations: [gen2, gen1],
-        });
-        expect((await readFile(device.authorizedKeysFile)).toString()).toBe(HEALED);
-        cells.set(key, { pass: true, outcome });
-      });
+      it(`${fault.name} at ${step}: no lockout, no torn file, the next run converges`, () =>
+        afterPrevious(fault.name, async () => {
+          const device = deviceOf.get(fault.name) as TestDevice;
+          const key = `${step}/${fault.name}`;
+          cells.set(key, { pass: false, outcome: "?" });
+          await device.resetHome(ORIGINAL);
+          pinnedOf.set(device, device.hostKeyFingerprint);
+          let applied = false;
+          const outcome = await healDevice({
+            device: device.target({ hostKeyFingerprint: pinnedOf.get(device) as string }),
+            generations: [gen2, gen1],
+            timeouts: { handshakeMs: 3000, commandMs: 3000 },
+            onStep: async (reached, control) => {
+              if (reached !== at || applied) return;
+              applied = true;
+              await fault.apply(device, () => control.kill());
+            },
+          }).then(
+            () => "healed",
+            (error: unknown) => {
+              expect(error).toBeInstanceOf(OperationFailedError);
+              return (error as OperationFailedError).code;
+            },
+          );
+          cells.set(key, { pass: false, outcome });
+          await fault.undo(device);
+          // No torn file: the original or the healed bytes, or the original with the new key added.
+          const now = (await readFile(device.authorizedKeysFile)).toString();
+          expect([ORIGINAL, HEALED, `${ORIGINAL}${gen2.key.authorizedKey}\n`]).toContain(now);
+          expect(await keyLogsIn(device), "a key keyheal holds logs in").toBe(true);
+          // The next run converges.
+          await healDevice({
+            device: device.target({ hostKeyFingerprint: pinnedOf.get(device) as string }),
+            generations: [gen2, gen1],
+          });
+          expect((await readFile(device.authorizedKeysFile)).toString()).toBe(HEALED);
+          cells.set(key, { pass: true, outcome });
+        }));
     }
   }
 });
