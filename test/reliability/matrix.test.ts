@@ -1,12 +1,13 @@
 /**
- * The fault matrix on real sshd: each fault applied at each step of the heal protocol (detect,
+ * The fault matrix on real sshd: each fault (a full or read-only file system among them) applied at each step of the heal protocol (detect,
  * read, write in flight, commit, verify, prune in flight), on a device holding the previous generation. For each
  * cell: no lockout (once the fault is gone, a key keyheal holds logs in), no corrupted or
  * truncated file, a faulted run that fails names a cause, and the next run converges to the
  * current generation with every unmanaged line kept. The matrix is printed with its counts.
  */
 import { spawnSync } from "node:child_process";
-import { chmod, lstat, readFile, rename, rm, symlink } from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, symlink } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OperationFailedError } from "../../lib/failures/errors.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
@@ -88,6 +89,21 @@ const FAULTS: Fault[] = [
     undo: (device) => chmod(device.home, 0o755),
   },
   {
+    name: "file system full",
+    // The home is a small tmpfs (mounted in beforeAll); a filler takes every block left.
+    apply: async (device) => {
+      await run("dd", ["if=/dev/zero", `of=${join(device.home, "filler")}`, "bs=64k"]).catch(
+        () => {},
+      );
+    },
+    undo: (device) => rm(join(device.home, "filler"), { force: true }),
+  },
+  {
+    name: "read-only file system",
+    apply: async (device) => void (await run("mount", ["-o", "remount,ro", device.home])),
+    undo: async (device) => void (await run("mount", ["-o", "remount,rw", device.home])),
+  },
+  {
     name: "host key changed",
     apply: async (device) => {
       await device.stop();
@@ -131,12 +147,40 @@ async function keyLogsIn(device: TestDevice): Promise<boolean> {
   return false;
 }
 
+/** Faults whose device's home is a file system of its own: a 1 MiB tmpfs. */
+const ON_TMPFS = new Set(["file system full", "read-only file system"]);
+
+/**
+ * A fresh home as TestDevice.resetHome makes it, on a home that is a mount point (which can be
+ * emptied, not removed).
+ */
+async function resetHome(device: TestDevice, content: string): Promise<void> {
+  if (!ON_TMPFS.has([...deviceOf].find(([, d]) => d === device)?.[0] ?? "")) {
+    return device.resetHome(content);
+  }
+  for (const entry of await readdir(device.home)) {
+    await rm(join(device.home, entry), { recursive: true, force: true });
+  }
+  await mkdir(join(device.home, ".ssh"), { mode: 0o700 });
+  await chmod(device.home, 0o755);
+  await device.writeAuthorizedKeys(content);
+  await run("chown", ["-R", `${device.user}:${device.user}`, device.home]);
+}
+
 beforeAll(async () => {
   fleet = await startFleet(FAULTS.length);
   FAULTS.forEach((fault, i) => void deviceOf.set(fault.name, fleet.devices[i] as TestDevice));
+  for (const name of ON_TMPFS) {
+    const device = deviceOf.get(name) as TestDevice;
+    await run("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", device.home]);
+  }
 });
 
 afterAll(async () => {
+  for (const name of ON_TMPFS) {
+    const device = deviceOf.get(name);
+    if (device) await run("umount", [device.home]).catch(() => {});
+  }
   await fleet?.stop();
   const rows = STEPS.map(([step]) => [
     step,
@@ -173,7 +217,7 @@ describe.concurrent("the fault matrix", () => {
           const device = deviceOf.get(fault.name) as TestDevice;
           const key = `${step}/${fault.name}`;
           cells.set(key, { pass: false, outcome: "?" });
-          await device.resetHome(ORIGINAL);
+          await resetHome(device, ORIGINAL);
           pinnedOf.set(device, device.hostKeyFingerprint);
           let applied = false;
           const outcome = await healDevice({
