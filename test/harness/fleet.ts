@@ -196,11 +196,18 @@ export async function startFleet(count: number): Promise<Fleet> {
  */
 export async function startLargeFleet(count: number): Promise<Fleet> {
   const slots: Array<ReturnType<typeof claimPoolSlot>> = [];
-  try {
-    for (let i = 0; i < Math.ceil(count / POOL_SIZE); i++) slots.push(claimPoolSlot());
-  } catch (error) {
-    for (const s of slots) s.release();
-    throw error;
+  // Slots other test files hold are given back when they end: wait for them, bounded.
+  const until = Date.now() + 120_000;
+  while (slots.length < Math.ceil(count / POOL_SIZE)) {
+    try {
+      slots.push(claimPoolSlot());
+    } catch (error) {
+      if (Date.now() > until) {
+        for (const s of slots) s.release();
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
   return startFleetOnSlots(count, slots);
 }
