@@ -77,8 +77,11 @@ const FAULTS: Fault[] = [
       await symlink(`${device.authorizedKeysFile}.real`, device.authorizedKeysFile);
     },
     undo: async (device) => {
-      if ((await lstat(device.authorizedKeysFile)).isSymbolicLink()) {
-        await rm(device.authorizedKeysFile);
+      // Only this fault moves the file away: absent, its symlink was never made (the heal's
+      // rename took the name first, or the check between the two steps saw no file).
+      const info = await lstat(device.authorizedKeysFile).catch(() => undefined);
+      if (!info || info.isSymbolicLink()) {
+        await rm(device.authorizedKeysFile, { force: true });
         await rename(`${device.authorizedKeysFile}.real`, device.authorizedKeysFile);
       }
     },
