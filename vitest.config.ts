@@ -42,6 +42,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           maxWorkers: 2,
+          // The fault matrix runs one column per device at once (test/reliability/matrix.test.ts).
+          maxConcurrency: 8,
         },
       },
       {

@@ -186,25 +186,61 @@ export interface Fleet {
  */
 export async function startFleet(count: number): Promise<Fleet> {
   if (count > POOL_SIZE) throw new Error(`a fleet has at most ${POOL_SIZE} devices`);
-  const { slot, release } = claimPoolSlot();
+  return startFleetOnSlots(count, [claimPoolSlot()]);
+}
+
+/**
+ * Starts `count` devices (more than one slot holds) on as many pool slots as they need, ids
+ * `dev-0` … `dev-<count-1>`; the slots are given back by `stop()`. Devices start a slot at a
+ * time in parallel, so 50 sshd take seconds, not a minute.
+ */
+export async function startLargeFleet(count: number): Promise<Fleet> {
+  const slots: Array<ReturnType<typeof claimPoolSlot>> = [];
+  // Slots other test files hold are given back when they end: wait for them, bounded.
+  const until = Date.now() + 120_000;
+  while (slots.length < Math.ceil(count / POOL_SIZE)) {
+    try {
+      slots.push(claimPoolSlot());
+    } catch (error) {
+      if (Date.now() > until) {
+        for (const s of slots) s.release();
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  return startFleetOnSlots(count, slots);
+}
+
+async function startFleetOnSlots(
+  count: number,
+  slots: Array<ReturnType<typeof claimPoolSlot>>,
+): Promise<Fleet> {
   const base = await mkdtemp(join(tmpdir(), "keyheal-fleet-"));
   const devices: TestDevice[] = [];
-  for (let i = 0; i < count; i++) {
-    const dir = join(base, `device-${i}`);
-    await mkdir(dir);
-    const device = new TestDevice(`dev-${i}`, poolUser(slot, i), dir);
-    await device.newHostKey();
-    await device.resetHome();
-    await device.start();
-    devices.push(device);
-  }
-  return {
-    devices,
-    async stop() {
-      await Promise.all(devices.map((d) => d.stop()));
-      for (const d of devices) await run("chattr", ["-R", "-i", d.home]).catch(() => {});
-      await rm(base, { recursive: true, force: true });
-      release();
-    },
+  const stop = async () => {
+    await Promise.all(devices.map((d) => d.stop()));
+    for (const d of devices) await run("chattr", ["-R", "-i", d.home]).catch(() => {});
+    await rm(base, { recursive: true, force: true });
+    for (const s of slots) s.release();
   };
+  try {
+    for (let first = 0; first < count; first += POOL_SIZE) {
+      const slot = slots[first / POOL_SIZE]?.slot as number;
+      const batch = Array.from({ length: Math.min(POOL_SIZE, count - first) }, async (_, j) => {
+        const dir = join(base, `device-${first + j}`);
+        await mkdir(dir);
+        const device = new TestDevice(`dev-${first + j}`, poolUser(slot, j), dir);
+        await device.newHostKey();
+        await device.resetHome();
+        await device.start();
+        return device;
+      });
+      devices.push(...(await Promise.all(batch)));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { devices, stop };
 }

@@ -1,0 +1,113 @@
+/**
+ * The runtime killed (SIGKILL) with a heal in flight and started again on the same data
+ * directory: the interrupted run ends FAILED as interrupted, its lease is released, the device
+ * is checked again on its own and converges to KEY_BASED; the file was never torn and a key
+ * keyheal holds was in it all along; no private key is left outside the key store.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DeviceView, RunView } from "../../lib/api/views.ts";
+import { deviceReconnectedEvent } from "../../lib/events/build.ts";
+import { generateKeyPair } from "../../lib/keys/index.ts";
+import { type Fleet, startFleet, type TestDevice } from "../harness/fleet.ts";
+import { eventually, type RuntimeProcess, startRuntimeProcess } from "../harness/local-runtime.ts";
+import { deviceOf, registration } from "../harness/runtime-api.ts";
+import { alive, runtimeLeftovers, secretHits, tableItems } from "./harness.ts";
+
+const MAIN = new URL("./runtime-main.ts", import.meta.url).pathname;
+const gen1 = generateKeyPair({ comment: "killed-gen1" });
+const gen2 = generateKeyPair({ comment: "killed-gen2" });
+const KEPT = "# kept: a line keyheal does not manage\n";
+const ORIGINAL = `${KEPT}${gen1.authorizedKey}\n`;
+const HEALED = `${KEPT}${gen2.authorizedKey}\n`;
+
+let work: string;
+let fleet: Fleet;
+let device: TestDevice;
+let runtime: RuntimeProcess | undefined;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "keyheal-killed-"));
+  fleet = await startFleet(1);
+  device = fleet.devices[0] as TestDevice;
+  await device.resetHome(ORIGINAL);
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+  await fleet?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("the runtime killed with SIGKILL and restarted", () => {
+  it("with a heal in flight: no torn file, the run ends interrupted, the lease is released, the device converges", async () => {
+    const dataDir = join(work, "data");
+    const first = await startRuntimeProcess({ dataDir, main: MAIN });
+    runtime = first;
+    for (const key of [gen1, gen2]) {
+      expect((await first.api("POST", "/keys/import", { privateKey: key.privateKey })).status).toBe(
+        201,
+      );
+    }
+    expect((await first.api("POST", "/devices", registration(device))).status).toBe(200);
+    const { body } = await first.api<{ runId: string }>(
+      "POST",
+      "/events",
+      deviceReconnectedEvent({ deviceId: device.id }),
+    );
+    // Killed as soon as the heal (the Replace task) is seen running, or earlier steps if the
+    // poll misses it: any cut must converge.
+    await eventually(
+      "the heal to start",
+      async () => {
+        const run = (await first.api<RunView>("GET", `/runs/${encodeURIComponent(body.runId)}`))
+          .body;
+        return run.steps.some((s) => s.name === "Replace" || s.name === "Verify");
+      },
+      60_000,
+      10,
+    );
+    const killed = await first.stop("SIGKILL");
+    expect(killed.signal).toBe("SIGKILL");
+    expect(alive(first.pid)).toBe(false);
+
+    const now = (await device.readAuthorizedKeys()).toString();
+    expect([ORIGINAL, HEALED, `${ORIGINAL}${gen2.authorizedKey}\n`]).toContain(now);
+
+    const second = await startRuntimeProcess({ dataDir, main: MAIN });
+    runtime = second;
+    expect(second.pid).not.toBe(first.pid);
+    const interrupted = (
+      await second.api<RunView>("GET", `/runs/${encodeURIComponent(body.runId)}`)
+    ).body;
+    console.log(
+      `runtime killed: run ${interrupted.status} (${interrupted.error ?? "-"}), last step ${interrupted.steps.at(-1)?.name}`,
+    );
+    // Killed mid-run it ends as interrupted; had it just ended, it keeps its own outcome.
+    if (interrupted.error !== null) expect(interrupted.error).toBe("Keyheal.Interrupted");
+    expect(interrupted.status).not.toBe("RUNNING");
+    const healed = await eventually(
+      "the device to converge after the restart",
+      async () => {
+        const view: DeviceView | undefined = await deviceOf(second, device.id);
+        return view?.status === "KEY_BASED" && view;
+      },
+      60_000,
+    );
+    expect(healed.keyGeneration).toBe(2);
+    expect((await device.readAuthorizedKeys()).toString()).toBe(HEALED);
+
+    const exit = await second.stop();
+    runtime = undefined;
+    const items = await tableItems(dataDir);
+    const held = items.filter((item) => item.id === device.id && item.leaseOwner !== undefined);
+    expect(held).toEqual([]);
+    const left = await runtimeLeftovers(
+      dataDir,
+      `${killed.stdout}${killed.stderr}${exit.stdout}${exit.stderr}`,
+    );
+    expect(secretHits(left, [])).toEqual([]);
+  });
+});
