@@ -26,7 +26,7 @@ import { type Fleet, startLargeFleet, type TestDevice } from "../harness/fleet.t
 import { eventually, type RuntimeProcess, startRuntimeProcess } from "../harness/local-runtime.ts";
 import { type List, registration } from "../harness/runtime-api.ts";
 import { run } from "../harness/system.ts";
-import { alive, printTable, tableItems } from "./harness.ts";
+import { alive, printTable, tableItems } from "../reliability/harness.ts";
 
 const MAIN = new URL("./runtime-main.ts", import.meta.url).pathname;
 const DEVICES = 50;
