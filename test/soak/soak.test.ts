@@ -28,7 +28,7 @@ import { type List, registration } from "../harness/runtime-api.ts";
 import { run } from "../harness/system.ts";
 import { alive, printTable, tableItems } from "../reliability/harness.ts";
 
-const MAIN = new URL("./runtime-main.ts", import.meta.url).pathname;
+const MAIN = new URL("../reliability/runtime-main.ts", import.meta.url).pathname;
 const DEVICES = 50;
 const ROUNDS = 10;
 const CONCURRENT = 10;
