@@ -191,7 +191,10 @@ async function main(): Promise<number> {
       );
     }
     console.log(`\n  API      ${runtime.url}  (token in ${DATA_DIR}/api-token)`);
-    console.log(`  Console  ${runtime.url}/console/#token=${runtime.token}`);
+    // The token stays in its file (stdout lands in CI logs); `keyheal console` prints the link.
+    console.log(
+      `  Console  bin/keyheal console --data-dir ${DATA_DIR}   (prints the signed-in link)`,
+    );
     console.log(
       "  Try      bin/keyheal devices list · bin/keyheal failures list · bin/keyheal keys rotate --wait",
     );

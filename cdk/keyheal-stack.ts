@@ -11,6 +11,7 @@ import { Manifests } from "./constructs/manifests.ts";
 import { Monitoring } from "./constructs/monitoring.ts";
 import { Network } from "./constructs/network.ts";
 import { API_STAGE, OpsApi } from "./constructs/ops-api.ts";
+import { SecretSweeper } from "./constructs/secret-sweeper.ts";
 import { Tables } from "./constructs/tables.ts";
 import { WorkflowFunctions } from "./constructs/workflow-functions.ts";
 import { Workflows } from "./constructs/workflows.ts";
@@ -41,6 +42,7 @@ export class KeyhealStack extends Stack {
   readonly opsApi: OpsApi;
   readonly consoleFiles: ConsoleFiles;
   readonly monitoring: Monitoring;
+  readonly secretSweeper: SecretSweeper;
   readonly network: Network | undefined;
 
   constructor(scope: Construct, id: string, props: KeyhealStackProps) {
@@ -108,6 +110,14 @@ export class KeyhealStack extends Stack {
       bundling,
       removalPolicy,
     });
+    this.secretSweeper = new SecretSweeper(this, "SecretSweeper", {
+      secretPrefix: config.secretPrefix,
+      secretsKey: encryption.secrets,
+      dataKey: encryption.data,
+      logs: functionLogs,
+      bundling,
+      removalPolicy,
+    });
     this.consoleFiles = new ConsoleFiles(this, "Console", {
       distDir: props.consoleDir ?? path.join(PROJECT_ROOT, "web", "dist"),
       devMode: config.devMode,
@@ -132,7 +142,7 @@ export class KeyhealStack extends Stack {
     });
     this.monitoring = new Monitoring(this, "Monitoring", {
       workflows: this.workflows.byName,
-      deadLetters: this.intake.deadLetters,
+      deadLetters: { ...this.intake.deadLetters, SecretSweep: this.secretSweeper.deadLetters },
       api: this.opsApi.api,
       key: encryption.data,
       failedRunsThreshold: config.failedRunsThreshold,

@@ -30,6 +30,8 @@ export const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
   "logs:DescribeResourcePolicies":
     "Step Functions logging reads the account's CloudWatch Logs resource policy",
   "logs:DescribeLogGroups": "Step Functions logging lists log groups; no resource scope exists",
+  "secretsmanager:ListSecrets":
+    "Secrets Manager's ListSecrets supports no resource-level permissions (the sweep of expired operator secrets)",
 };
 
 /** One acknowledgement: the finding id as cdk-nag reports it, and why it is accepted. */
@@ -140,7 +142,8 @@ export function acknowledgementsFor(stack: KeyhealStack): Acknowledgement[] {
     "API Gateway's account-level logging role must carry this AWS policy; it lets API Gateway write its execution logs and nothing else.",
   );
 
-  for (const [name, queue] of Object.entries(stack.intake.deadLetters)) {
+  const deadLetters = { ...stack.intake.deadLetters, secretSweep: stack.secretSweeper.deadLetters };
+  for (const [name, queue] of Object.entries(deadLetters)) {
     add(
       queue,
       "AwsSolutions-SQS3",

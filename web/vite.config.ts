@@ -1,8 +1,22 @@
 import react from "@vitejs/plugin-react";
-import { defineConfig, loadEnv } from "vite";
+import { defineConfig, loadEnv, type ProxyOptions } from "vite";
 
 /** The API routes `vite dev` forwards to a running runtime (the console itself stays on vite). */
 const API_PATHS = ["/devices", "/keys", "/failures", "/runs", "/jobs", "/events"];
+
+/**
+ * The runtime answers only its own Host and origin (README, local mode): the dev server's calls
+ * reach it as the runtime's own, Host rewritten and the dev page's Origin dropped.
+ */
+function toRuntime(api: string): ProxyOptions {
+  return {
+    target: api,
+    changeOrigin: true,
+    configure: (proxy) => {
+      proxy.on("proxyReq", (request) => request.removeHeader("origin"));
+    },
+  };
+}
 
 /**
  * The ops console. The local runtime serves web/dist at /console/. For work on the console,
@@ -20,6 +34,6 @@ export default defineConfig(({ mode }) => {
       // Cloudscape makes one large chunk; the console loads once per session from loopback.
       chunkSizeWarningLimit: 4000,
     },
-    server: api ? { proxy: Object.fromEntries(API_PATHS.map((p) => [p, api])) } : {},
+    server: api ? { proxy: Object.fromEntries(API_PATHS.map((p) => [p, toRuntime(api)])) } : {},
   };
 });

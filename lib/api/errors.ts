@@ -73,6 +73,14 @@ export class PayloadTooLargeError extends ApiError {
   }
 }
 
+/**
+ * A request that did not come from this machine's own client: a `Host` other than the loopback
+ * address the server answers on (DNS rebinding), or a browser request from another origin.
+ */
+export class ForeignRequestError extends ApiError {
+  override name = "ForeignRequestError";
+}
+
 /** What an error answers: status and body. */
 export interface ErrorResponse {
   status: number;
@@ -117,6 +125,9 @@ export function errorResponse(error: unknown): ErrorResponse {
       body: { error: "MethodNotAllowed", message: error.message },
       headers: { allow: error.allowed.join(", ") },
     };
+  }
+  if (error instanceof ForeignRequestError) {
+    return { status: 403, body: { error: "Forbidden", message: error.message } };
   }
   if (error instanceof PayloadTooLargeError) {
     return { status: 413, body: { error: "PayloadTooLarge", message: error.message } };

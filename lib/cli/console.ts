@@ -7,11 +7,12 @@
  *
  * @module
  */
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { errorResponse, PayloadTooLargeError } from "../api/errors.ts";
+import { ApiError, errorResponse } from "../api/errors.ts";
 import { bearerMatches, generateToken } from "../local/auth.ts";
 import { readBodyText, send } from "../local/http-io.ts";
+import { assertOwnRequest, type LoopbackAddress, requestUrl } from "../local/request-guard.ts";
 import { waitForStopSignal } from "../local/stop-signal.ts";
 import type { ApiClient } from "./api-client.ts";
 import { stringOption } from "./args.ts";
@@ -45,10 +46,12 @@ export interface ConsoleProxy {
  */
 export async function startConsoleProxy(client: ApiClient, port = 0): Promise<ConsoleProxy> {
   const token = generateToken();
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  let self: LoopbackAddress | undefined;
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? "GET";
     try {
+      assertOwnRequest(req.headers, self as LoopbackAddress);
+      const url = requestUrl(req.url);
       if (
         (method === "GET" || method === "HEAD") &&
         (url.pathname === "/" || url.pathname === "/console")
@@ -84,7 +87,9 @@ export async function startConsoleProxy(client: ApiClient, port = 0): Promise<Co
       res.writeHead(upstream.status, { ...headers, "content-length": payload.length });
       res.end(method === "HEAD" ? undefined : payload);
     } catch (error) {
-      if (error instanceof PayloadTooLargeError) {
+      // The request's own faults (bad target, foreign Host or origin, too large) are the
+      // client's; anything else is the deployed API's or the network's.
+      if (error instanceof ApiError) {
         send(res, errorResponse(error));
         return;
       }
@@ -97,6 +102,13 @@ export async function startConsoleProxy(client: ApiClient, port = 0): Promise<Co
         },
       });
     }
+  };
+  // Whatever escapes the handler (a browser gone mid-answer) ends that exchange, not the proxy.
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, errorResponse(undefined));
+      else res.destroy();
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -106,6 +118,7 @@ export async function startConsoleProxy(client: ApiClient, port = 0): Promise<Co
     });
   });
   const { port: bound } = server.address() as AddressInfo;
+  self = { address: "127.0.0.1", port: bound };
   return {
     url: `http://127.0.0.1:${bound}`,
     token,

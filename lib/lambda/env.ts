@@ -65,6 +65,20 @@ export function parseTaskEnvironment(
   return parseEnvironment(taskEnvironmentSchema, env);
 }
 
+/**
+ * The environment of the scheduled sweep of expired operator secrets, validated once at cold
+ * start. The CDK construct takes `SweepEnvironment`.
+ */
+export const sweepEnvironmentSchema = z.object({
+  /** Only secrets under this prefix are swept. */
+  SECRET_PREFIX: z.string().min(1).default("keyheal/"),
+});
+export type SweepEnvironment = z.input<typeof sweepEnvironmentSchema>;
+
+export function readSweepEnvironment(): z.output<typeof sweepEnvironmentSchema> {
+  return parseEnvironment(sweepEnvironmentSchema, process.env);
+}
+
 /** `arn:<partition>:states:<region>:<account>:stateMachine:<name>`. */
 const stateMachineArn = z
   .string()

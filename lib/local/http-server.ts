@@ -1,10 +1,12 @@
 /**
- * The ops API over node:http on loopback: bearer-token check, JSON in and out, then the same
- * transport-free dispatch an API Gateway handler would use. Bodies are never logged.
+ * The ops API over node:http on loopback: the request's own checks (target, Host, origin: see
+ * request-guard.ts), bearer-token check, JSON in and out, then the same transport-free dispatch an
+ * API Gateway handler would use. Bodies are never logged. No request, however malformed, gets
+ * past the handler: each is answered (400 for a bad one) and the server keeps serving.
  *
  * @module
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { BadRequestError, errorResponse, UnauthorizedError } from "../api/errors.ts";
@@ -13,6 +15,11 @@ import type { ApiContext, ApiResponse } from "../api/types.ts";
 import { bearerMatches } from "./auth.ts";
 import { consoleFile, DEFAULT_CONSOLE_DIR } from "./console-files.ts";
 import { readBodyText, send } from "./http-io.ts";
+import { assertOwnRequest, type LoopbackAddress, requestUrl } from "./request-guard.ts";
+
+/** How long a client may take to send its headers, and its whole request. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ApiServerOptions {
   context: ApiContext;
@@ -41,23 +48,27 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const router = createRouter();
   const { log, token, context } = options;
   const consoleDir = options.consoleDir ?? DEFAULT_CONSOLE_DIR;
-  const server: Server = createServer(async (req, res) => {
+  let self: LoopbackAddress | undefined;
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
-    const url = new URL(req.url ?? "/", "http://localhost");
     const method = req.method ?? "GET";
-    if (method === "GET" || method === "HEAD") {
-      const file = await consoleFile(consoleDir, url.pathname).catch(() => undefined);
-      if (file) {
-        res.writeHead(file.status, {
-          "content-length": Buffer.byteLength(file.body),
-          ...file.headers,
-        });
-        res.end(method === "HEAD" ? undefined : file.body);
-        return;
-      }
-    }
+    let path = "(invalid)";
     let response: ApiResponse;
     try {
+      assertOwnRequest(req.headers, self as LoopbackAddress);
+      const url = requestUrl(req.url);
+      path = url.pathname;
+      if (method === "GET" || method === "HEAD") {
+        const file = await consoleFile(consoleDir, url.pathname).catch(() => undefined);
+        if (file) {
+          res.writeHead(file.status, {
+            "content-length": Buffer.byteLength(file.body),
+            ...file.headers,
+          });
+          res.end(method === "HEAD" ? undefined : file.body);
+          return;
+        }
+      }
       if (!bearerMatches(req.headers.authorization, token)) throw new UnauthorizedError();
       const body = await readJsonBody(req);
       const query: Record<string, string> = {};
@@ -65,15 +76,27 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       response = await dispatch(context, router, method, url.pathname, { query, body });
     } catch (error) {
       response = errorResponse(error);
+      if (response.status >= 500) log.error("request failed", { method, path, error });
     }
     send(res, response);
     log.info("request", {
       method,
-      path: url.pathname,
+      path,
       status: response.status,
       ms: Math.round(performance.now() - started),
     });
+  };
+  // Whatever escapes the handler (a client gone mid-answer) ends that exchange, not the process.
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log.error("request handling failed", { error });
+      if (!res.headersSent) send(res, errorResponse(error));
+      else res.destroy();
+    });
   });
+  // A client that trickles its headers or body (slowloris) is cut off, not waited on.
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -83,6 +106,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     });
   });
   const { port, address } = server.address() as AddressInfo;
+  self = { address, port };
   return {
     url: `http://${address}:${port}`,
     port,

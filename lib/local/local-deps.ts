@@ -17,11 +17,16 @@ export interface LocalDepsOptions {
 }
 
 /** The same domain as on AWS, over the embedded store and the file secret store. */
-export function createLocalDeps(options: LocalDepsOptions): { deps: WorkflowDeps; runs: RunStore } {
+export function createLocalDeps(options: LocalDepsOptions): {
+  deps: WorkflowDeps;
+  runs: RunStore;
+  secrets: FileSecretStore;
+} {
   const secrets = new FileSecretStore({ directory: join(options.dataDir, "secrets") });
   const stores = createDynamoStores({ client: options.client, tables: options.tables, secrets });
   return {
     runs: stores.runs,
+    secrets,
     deps: {
       devices: stores.devices,
       failures: stores.failures,

@@ -10,6 +10,7 @@ import { InvalidInventoryError } from "../devices/errors.ts";
 import { DURATION_EXAMPLES, parseDuration as durationMs } from "../validation/time.ts";
 import { API_TOKEN_FILE, DATA_DIR_ENV, dataDirOf } from "./discovery.ts";
 import { InvalidDataDirError, LocalUsageError, RuntimeLockedError } from "./errors.ts";
+import { describeFault, watchProcessFaults } from "./process-faults.ts";
 import { startLocalRuntime } from "./runtime.ts";
 import { waitForStopSignal } from "./stop-signal.ts";
 
@@ -53,9 +54,10 @@ function parsePort(value: string): number {
 }
 
 /**
- * Runs the local runtime until a stop signal, printing its URL and token. Returns the exit code:
- * 0 after a clean stop, 2 for bad arguments, a bad inventory or data directory, 1 when it cannot
- * start (another runtime holds the data directory, say).
+ * Runs the local runtime until a stop signal, printing its URL and where its token is (never the
+ * token). Returns the exit code: 0 after a clean stop, 2 for bad arguments, a bad inventory or
+ * data directory, or a data directory another runtime holds, 3 when it cannot start for another
+ * reason or stopped after an error nothing caught (logged, runs drained first).
  */
 export async function runLocalRuntimeMain(argv: string[], io: MainIo): Promise<number> {
   let options: Parameters<typeof startLocalRuntime>[0];
@@ -102,12 +104,15 @@ export async function runLocalRuntimeMain(argv: string[], io: MainIo): Promise<n
       ? 2
       : 3;
   }
+  // The token stays in its 0600 file: stdout ends up in journald and CI logs. Only
+  // `keyheal console` prints the signed-in console link, on request.
+  const tokenFile = resolve(runtime.dataDir, API_TOKEN_FILE);
   io.out(
     [
       `keyheal local runtime ready (pid ${process.pid})`,
       `  API     ${runtime.url}`,
-      `  console ${runtime.url}/console/#token=${runtime.token}`,
-      `  token   ${runtime.token}   (also in ${resolve(runtime.dataDir, API_TOKEN_FILE)}, mode 0600)`,
+      `  token   in ${tokenFile} (mode 0600)`,
+      `  console keyheal console --data-dir ${runtime.dataDir}   (prints the signed-in link)`,
       `  data    ${runtime.dataDir}`,
       ...(options.inventory
         ? [`  devices ${runtime.imported} registered from ${options.inventory}`]
@@ -116,8 +121,26 @@ export async function runLocalRuntimeMain(argv: string[], io: MainIo): Promise<n
       "",
     ].join("\n"),
   );
-  const signal = await (io.stopSignal ?? (() => waitForStopSignal("keyheal local runtime")))();
-  io.err(`keyheal local runtime: ${signal}, stopping\n`);
-  await runtime.stop();
-  return 0;
+  const faults = watchProcessFaults((fault) =>
+    io.err(`keyheal local runtime: while stopping, ${describeFault(fault)}\n`),
+  );
+  const stop = await Promise.race([
+    (io.stopSignal ?? (() => waitForStopSignal("keyheal local runtime")))(),
+    faults.fault,
+  ]);
+  try {
+    if (typeof stop === "string") {
+      io.err(`keyheal local runtime: ${stop}, stopping\n`);
+      await runtime.stop();
+      return 0;
+    }
+    // Drain and exit non-zero (lib/local/process-faults.ts says why not to carry on).
+    io.err(
+      `keyheal local runtime: unexpected error, finishing runs in flight and stopping (exit 3)\n${describeFault(stop)}\n`,
+    );
+    await runtime.stop();
+    return 3;
+  } finally {
+    faults.dispose();
+  }
 }

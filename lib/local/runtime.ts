@@ -34,6 +34,7 @@ import { createLocalDeps } from "./local-deps.ts";
 import { acquireRuntimeLock } from "./lock.ts";
 import { ProbeLoop } from "./probe-loop.ts";
 import { recoverInterruptedRuns } from "./recover-runs.ts";
+import { SecretSweeper } from "./secret-sweeper.ts";
 import { LocalWorkflowRunner } from "./workflow-runner.ts";
 
 export { runLocalRuntimeMain } from "./main.ts";
@@ -53,6 +54,8 @@ export interface LocalRuntimeOptions {
   probeTimeoutMs?: number;
   probeConcurrency?: number;
   sshTimeouts?: Partial<SshTimeouts>;
+  /** Pause between sweeps of expired operator secrets; default 1 minute. */
+  secretSweepIntervalMs?: number;
   /** How long shutdown waits for runs in flight before leaving them to the next start. */
   drainTimeoutMs?: number;
   /** Default: the Powertools logger every task logs through. */
@@ -108,7 +111,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     const tables = tableNames();
     await createTables(client, tables, { upgrade: { devices: withSearchKeys } });
-    const { deps, runs } = createLocalDeps({
+    const { deps, runs, secrets } = createLocalDeps({
       client,
       tables,
       dataDir,
@@ -126,6 +129,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const recovered = await recoverInterruptedRuns(runs, deps.devices);
     if (recovered.interrupted.length > 0) log.warn("interrupted runs ended", { ...recovered });
+    // No run survives a restart, so no operator secret is still needed: a runtime killed
+    // mid-resolve leaves none behind past its next start.
+    const purged = await secrets.purgeShortLived();
+    if (purged > 0) log.info("operator secrets of ended runs deleted", { purged });
+    const sweeper = new SecretSweeper({
+      store: secrets,
+      ...(options.secretSweepIntervalMs ? { intervalMs: options.secretSweepIntervalMs } : {}),
+      log,
+    });
+    sweeper.start();
+    cleanups.push(() => sweeper.stop());
     if (inventory.length > 0) {
       await registerAll(deps.devices, inventory);
       log.info("inventory imported", { source: options.inventory, devices: inventory.length });

@@ -117,6 +117,39 @@ export class FileSecretStore implements SecretStore {
     return purged;
   }
 
+  /**
+   * Deletes every short-lived secret, expired or not, and every temp file a `put` cut off by a
+   * crash left behind; returns how many secrets. For the local runtime's start: no run survives a
+   * restart (interrupted ones end as FAILED), so no operator secret is still needed.
+   */
+  async purgeShortLived(): Promise<number> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.directory);
+    } catch (error) {
+      if (isNotFound(error)) return 0;
+      throw error;
+    }
+    let purged = 0;
+    for (const entry of entries) {
+      if (entry.startsWith(".") && entry.endsWith(".tmp")) {
+        await unlink(join(this.directory, entry)).catch(() => undefined);
+        continue;
+      }
+      if (!entry.endsWith(SUFFIX)) continue;
+      const name = decodeURIComponent(entry.slice(0, -SUFFIX.length));
+      const secret = await this.read(name).catch((error: unknown) => {
+        // Gone meanwhile, or not a secret file keyheal wrote: nothing to purge.
+        if (error instanceof StoreError) return undefined;
+        throw error;
+      });
+      if (secret?.expiresAt === undefined) continue;
+      await this.delete(name);
+      purged++;
+    }
+    return purged;
+  }
+
   private async read(ref: string): Promise<SecretFile> {
     const path = this.pathOf(ref);
     let text: string;

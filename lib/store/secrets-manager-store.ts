@@ -5,6 +5,7 @@ import {
   type DescribeSecretCommandOutput,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  paginateListSecrets,
   type SecretsManagerClient,
   type Tag,
   TagResourceCommand,
@@ -148,6 +149,36 @@ export class SecretsManagerSecretStore implements SecretStore {
     await this.client.send(
       new DeleteSecretCommand({ SecretId: ref, RecoveryWindowInDays: this.recoveryWindowInDays }),
     );
+  }
+
+  /**
+   * Force-deletes every short-lived secret under the prefix whose expiry has passed, whether
+   * anyone read it or not; returns how many. The scheduled sweep on AWS runs this
+   * (functions/sweep-secrets.ts), so an operator credential a run never forgot (an execution
+   * stopped or timed out, a forget that failed) is gone minutes after its expiry.
+   */
+  async purgeExpired(): Promise<number> {
+    let purged = 0;
+    const pages = paginateListSecrets(
+      { client: this.client, pageSize: 100 },
+      {
+        Filters: [
+          { Key: "tag-key", Values: [EXPIRES_AT_TAG] },
+          ...(this.prefix ? [{ Key: "name" as const, Values: [this.prefix] }] : []),
+        ],
+      },
+    );
+    for await (const page of pages) {
+      for (const secret of page.SecretList ?? []) {
+        // The name filter is a prefix match without case: check the prefix exactly.
+        if (!secret.ARN || !secret.Name?.startsWith(this.prefix)) continue;
+        const expiresAt = secret.Tags?.find((tag) => tag.Key === EXPIRES_AT_TAG)?.Value;
+        if (expiresAt === undefined || !(Date.parse(expiresAt) <= this.now())) continue;
+        await this.forceDelete(secret.ARN);
+        purged++;
+      }
+    }
+    return purged;
   }
 
   private async forceDelete(ref: string): Promise<void> {

@@ -122,8 +122,8 @@ describe("functions", () => {
       String(fn.Properties?.Description ?? "").startsWith("keyheal"),
     );
 
-  it("makes one function per task, plus intake and the API", () => {
-    expect(functions()).toHaveLength(Object.keys(TASKS).length + 2);
+  it("makes one function per task, plus intake, the API and the secret sweep", () => {
+    expect(functions()).toHaveLength(Object.keys(TASKS).length + 3);
     expect(Object.keys(TASK_ACCESS).sort()).toEqual(Object.keys(TASKS).sort());
   });
 
@@ -364,12 +364,12 @@ describe("events", () => {
 
   it("encrypts every dead-letter queue with the data key and refuses plain HTTP", () => {
     const queues = resourcesOf(s.json, "AWS::SQS::Queue");
-    expect(Object.keys(queues)).toHaveLength(3);
+    expect(Object.keys(queues)).toHaveLength(4);
     for (const [id, queue] of Object.entries(queues)) {
       expect(getAttId(queue.Properties?.KmsMasterKeyId), id).toMatch(/^EncryptionDataKey/);
     }
     const policies = Object.values(resourcesOf(s.json, "AWS::SQS::QueuePolicy"));
-    expect(policies).toHaveLength(3);
+    expect(policies).toHaveLength(4);
     for (const policy of policies) {
       expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
     }
@@ -432,6 +432,7 @@ describe("ops API", () => {
     const apiHandler = logicalId(s.stack.opsApi.handler.function);
     const intake = logicalId(s.stack.intake.intake.function);
     const releaseRun = logicalId(s.stack.functions.byTask.ReleaseRun.function);
+    const sweep = logicalId(s.stack.secretSweeper.function.function);
     for (const permission of permissions) {
       expect(permission.SourceArn).toBeDefined();
       const target = getAttId(permission.FunctionName);
@@ -440,7 +441,7 @@ describe("ops API", () => {
         expect(JSON.stringify(permission.SourceArn)).toContain(logicalId(s.stack.opsApi.api));
       } else {
         expect(permission.Principal).toBe("events.amazonaws.com");
-        expect([intake, releaseRun]).toContain(target);
+        expect([intake, releaseRun, sweep]).toContain(target);
       }
     }
     // One per API method with a Lambda proxy, one per rule.
@@ -521,6 +522,8 @@ describe("IAM", () => {
     );
     expect(secrets.length).toBeGreaterThan(0);
     for (const { statement } of secrets) {
+      // ListSecrets alone takes no ARN (the sweep); its answers are checked against the prefix.
+      if (actionsOf(statement).join() === "secretsmanager:ListSecrets") continue;
       expect(JSON.stringify(statement.Resource)).toContain(":secret:keyheal/*");
     }
     const secretKey = logicalId(
@@ -533,6 +536,38 @@ describe("IAM", () => {
     for (const { statement } of keyUses) {
       expect(JSON.stringify(statement)).toContain("kms:ViaService");
     }
+  });
+});
+
+describe("issue 10.6: the sweep of expired operator secrets", () => {
+  it("issue 10.6: runs the sweep function every 5 minutes, retried, with its own dead-letter queue", () => {
+    const sweep = s.stack.secretSweeper;
+    const rule = resourcesOf(s.json, "AWS::Events::Rule")[logicalId(sweep.rule)];
+    expect(rule?.Properties?.ScheduleExpression).toBe("rate(5 minutes)");
+    const [target] = rule?.Properties?.Targets as Array<Record<string, unknown>>;
+    expect(getAttId(target?.Arn)).toBe(logicalId(sweep.function.function));
+    expect(target?.RetryPolicy).toEqual({ MaximumRetryAttempts: 2 });
+    expect(getAttId((target?.DeadLetterConfig as { Arn: unknown }).Arn)).toBe(
+      logicalId(sweep.deadLetters),
+    );
+  });
+
+  it("issue 10.6: lets the sweep list secrets and delete only keyheal's, nothing else", () => {
+    const role = logicalId(s.stack.secretSweeper.function.role);
+    const own = policyStatements().filter(({ statement }) =>
+      actionsOf(statement).some((a) => a.startsWith("secretsmanager:")),
+    );
+    const sweeps = own.filter(({ policy }) =>
+      JSON.stringify(resourcesOf(s.json, "AWS::IAM::Policy")[policy]?.Properties?.Roles).includes(
+        role,
+      ),
+    );
+    const actions = sweeps.flatMap(({ statement }) => actionsOf(statement)).sort();
+    expect(actions).toEqual([
+      "secretsmanager:DeleteSecret",
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:ListSecrets",
+    ]);
   });
 });
 
@@ -561,7 +596,7 @@ describe("monitoring", () => {
   it("alarms on failed runs of each state machine, a spike of each failure cause, each dead-letter queue and API errors", () => {
     const alarms = Object.values(resourcesOf(s.json, "AWS::CloudWatch::Alarm"));
     expect(alarms).toHaveLength(
-      Object.keys(WORKFLOW_FILES).length + Object.keys(CAUSES).length + 3 + 1,
+      Object.keys(WORKFLOW_FILES).length + Object.keys(CAUSES).length + 4 + 1,
     );
     for (const cause of Object.keys(CAUSES)) {
       s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {

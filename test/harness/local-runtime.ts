@@ -11,8 +11,8 @@ export interface RuntimeProcessOptions {
   /** Default 300 ms, so a reconnect is seen quickly. */
   probeInterval?: string;
   extraArgs?: string[];
-  /** Another entry point taking the same arguments (default: `keyheal local start`'s). */
-  main?: string;
+  /** Another entry point and its leading arguments, instead of local-runtime-main.ts. */
+  main?: string[];
 }
 
 export interface ApiAnswer<T = unknown> {
@@ -52,7 +52,7 @@ export interface RuntimeProcess {
 
 function argsOf(options: RuntimeProcessOptions): string[] {
   return [
-    options.main ?? MAIN,
+    ...(options.main ?? [MAIN]),
     "--data-dir",
     options.dataDir,
     "--probe-interval",

@@ -107,7 +107,7 @@ function expectOneFailure(result: { run: RunView; failures: FailureView[] }, cau
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "keyheal-hostile-"));
   fleet = await startFleet(3);
-  runtime = await startRuntimeProcess({ dataDir: join(work, "data"), main: MAIN });
+  runtime = await startRuntimeProcess({ dataDir: join(work, "data"), main: [MAIN] });
   for (const key of [gen1, gen2]) {
     const imported = await runtime.api("POST", "/keys/import", { privateKey: key.privateKey });
     expect(imported.status).toBe(201);

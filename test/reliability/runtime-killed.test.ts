@@ -44,7 +44,7 @@ afterAll(async () => {
 describe("the runtime killed with SIGKILL and restarted", () => {
   it("with a heal in flight: no torn file, the run ends interrupted, the lease is released, the device converges", async () => {
     const dataDir = join(work, "data");
-    const first = await startRuntimeProcess({ dataDir, main: MAIN });
+    const first = await startRuntimeProcess({ dataDir, main: [MAIN] });
     runtime = first;
     for (const key of [gen1, gen2]) {
       expect((await first.api("POST", "/keys/import", { privateKey: key.privateKey })).status).toBe(
@@ -76,7 +76,7 @@ describe("the runtime killed with SIGKILL and restarted", () => {
     const now = (await device.readAuthorizedKeys()).toString();
     expect([ORIGINAL, HEALED, `${ORIGINAL}${gen2.authorizedKey}\n`]).toContain(now);
 
-    const second = await startRuntimeProcess({ dataDir, main: MAIN });
+    const second = await startRuntimeProcess({ dataDir, main: [MAIN] });
     runtime = second;
     expect(second.pid).not.toBe(first.pid);
     const interrupted = (

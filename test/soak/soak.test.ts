@@ -172,7 +172,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "keyheal-soak-"));
   fleet = await startLargeFleet(DEVICES);
   await Promise.all(fleet.devices.map((d) => d.resetHome(ORIGINAL)));
-  runtime = await startRuntimeProcess({ dataDir: join(work, "data"), main: MAIN });
+  runtime = await startRuntimeProcess({ dataDir: join(work, "data"), main: [MAIN] });
   for (const key of [gen1, gen2]) {
     expect((await runtime.api("POST", "/keys/import", { privateKey: key.privateKey })).status).toBe(
       201,

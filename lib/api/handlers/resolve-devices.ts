@@ -1,6 +1,8 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { ulid } from "ulid";
 import { KeyError, MissingPassphraseError, WrongPassphraseError } from "../../keys/errors.ts";
 import { importPrivateKey } from "../../keys/index.ts";
+import type { SecretStore } from "../../keys/store-types.ts";
 import { NotFoundError } from "../../store/errors.ts";
 import type { ResolveInput } from "../../workflows/tasks/resolve.ts";
 import { BadRequestError } from "../errors.ts";
@@ -62,9 +64,26 @@ function checkKeys(credentials: readonly DeviceCredential[]): void {
 }
 
 /**
+ * Deletes secrets a run will never read. A delete that fails is logged (names only) and left to
+ * the expiry sweep, so the start's own error is the one the caller sees.
+ */
+async function forget(
+  secrets: SecretStore,
+  refs: readonly string[],
+  logger: Pick<Logger, "warn">,
+): Promise<void> {
+  for (const ref of refs) {
+    await secrets.delete(ref).catch((error: unknown) => {
+      logger.warn("operator secret left to the expiry sweep", { ref, error });
+    });
+  }
+}
+
+/**
  * `POST /devices/resolve`: one resolve run per device. Each device's password or private key
  * (and its passphrase) goes to the secret store with a short life, one copy per run since each
- * run forgets its own; only references enter the run input, so no run history holds them.
+ * run forgets its own; only references enter the run input, so no run history holds them. A run
+ * that fails to start has its secrets deleted at once.
  *
  * Everything is checked before anything starts: every device must be registered (404 naming
  * the first that is not), and every custom key must open with its passphrase (400 on the key's
@@ -84,25 +103,36 @@ export const resolveDevices: ApiHandler = async (ctx, { body }) => {
   for (const [index, target] of request.devices.entries()) {
     const credential = credentials[index] as DeviceCredential;
     const runName = operatorRunName("resolve", target.id);
-    const secretRef = await deps.secrets.put(`resolve/${runName}/credential`, credential.secret, {
-      ttlSeconds,
-    });
-    const passphraseRef =
-      credential.passphrase !== undefined
-        ? await deps.secrets.put(`resolve/${runName}/passphrase`, credential.passphrase, {
-            ttlSeconds,
-          })
-        : null;
-    const input: Required<ResolveInput> = {
-      deviceId: target.id,
-      mode: request.mode,
-      adminUser: target.adminUser,
-      loginUser: "loginUser" in target && target.loginUser !== undefined ? target.loginUser : null,
-      secretRef,
-      passphraseRef,
-      adopt: request.mode === "custom-key" && request.adopt !== undefined ? request.adopt : null,
-    };
-    const { runId } = await ctx.starter.start("resolve", runName, input);
+    // What this device's run would forget; deleted here if the run never starts.
+    const stored: string[] = [];
+    let runId: string;
+    try {
+      const secretRef = await deps.secrets.put(`resolve/${runName}/credential`, credential.secret, {
+        ttlSeconds,
+      });
+      stored.push(secretRef);
+      const passphraseRef =
+        credential.passphrase !== undefined
+          ? await deps.secrets.put(`resolve/${runName}/passphrase`, credential.passphrase, {
+              ttlSeconds,
+            })
+          : null;
+      if (passphraseRef) stored.push(passphraseRef);
+      const input: Required<ResolveInput> = {
+        deviceId: target.id,
+        mode: request.mode,
+        adminUser: target.adminUser,
+        loginUser:
+          "loginUser" in target && target.loginUser !== undefined ? target.loginUser : null,
+        secretRef,
+        passphraseRef,
+        adopt: request.mode === "custom-key" && request.adopt !== undefined ? request.adopt : null,
+      };
+      ({ runId } = await ctx.starter.start("resolve", runName, input));
+    } catch (error) {
+      await forget(deps.secrets, stored, deps.logger);
+      throw error;
+    }
     deps.logger.info("resolve started", { deviceId: target.id, mode: request.mode, runId });
     runs.push({ deviceId: target.id, runId });
   }

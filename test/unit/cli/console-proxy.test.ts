@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../../../lib/cli/api-client.ts";
 import { type ConsoleProxy, startConsoleProxy } from "../../../lib/cli/console.ts";
 import { createSigner } from "../../../lib/cli/sigv4.ts";
+import { rawRequest } from "../../harness/raw-http.ts";
 import { type FakeApi, keyheal, type RecordedRequest, startFakeApi } from "./fake-api.ts";
 import { TEST_CREDENTIALS, verifySigV4 } from "./sigv4-verifier.ts";
 
@@ -138,5 +139,49 @@ describe("keyheal console with a local runtime", () => {
     } finally {
       await local.close();
     }
+  });
+});
+
+describe("issue 10.9: keyheal console's proxy survives malformed requests", () => {
+  const stillServes = async () => expect((await call("/devices")).status).toBe(200);
+
+  it("issue 10.9: GET //[, %-garbage, broken lines and truncated bodies are answered 4xx (or the connection closed) and the proxy keeps serving", async () => {
+    const host = new URL(proxy.url).host;
+    const auth = `Authorization: Bearer ${proxy.token}\r\n`;
+    for (const [request, statuses] of [
+      [`GET //[ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, [400]],
+      [`GET /console/%E0%A4%A HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, [400]],
+      [`GET http://evil.example/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, [400]],
+      ["BLAH\r\n\r\n", [400]],
+      [`GET /devices HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`, [431]],
+      [
+        `POST /devices/resolve HTTP/1.1\r\nHost: ${host}\r\n${auth}Content-Length: 4096\r\n\r\n{"mode"`,
+        [undefined, 400],
+      ],
+    ] as const) {
+      const answer = await rawRequest(proxy.url, request, { end: true, waitMs: 1_000 });
+      expect(statuses as readonly (number | undefined)[], request.slice(0, 60)).toContain(
+        answer.status,
+      );
+      await stillServes();
+    }
+  });
+
+  it("issue 10.9: the proxy refuses a foreign Host (DNS rebinding) and cross-origin browser requests with 403, before signing anything", async () => {
+    const signed = verdicts.length;
+    const { port } = new URL(proxy.url);
+    for (const headers of [
+      `Host: evil.example:${port}\r\n`,
+      `Host: 127.0.0.1:${port}\r\nOrigin: http://evil.example\r\n`,
+      `Host: 127.0.0.1:${port}\r\nSec-Fetch-Site: cross-site\r\n`,
+    ]) {
+      const answer = await rawRequest(
+        proxy.url,
+        `GET /devices HTTP/1.1\r\n${headers}Authorization: Bearer ${proxy.token}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(answer.status, headers).toBe(403);
+    }
+    expect(verdicts.length).toBe(signed);
+    await stillServes();
   });
 });

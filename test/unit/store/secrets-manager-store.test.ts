@@ -3,6 +3,7 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -167,5 +168,81 @@ describe("Secrets Manager secret store", () => {
 
   it("refuses a recovery window Secrets Manager does not accept", () => {
     expect(() => store({ recoveryWindowInDays: 3 })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("issue 10.6: the Secrets Manager sweep of operator secrets", () => {
+  const secret = (name: string, expiresAt?: string) => ({
+    ARN: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${name}-AbCdEf`,
+    Name: name,
+    Tags: [
+      { Key: "app", Value: "keyheal" },
+      ...(expiresAt ? [{ Key: EXPIRES_AT_TAG, Value: expiresAt }] : []),
+    ],
+  });
+
+  it("issue 10.6: force-deletes every expired short-lived secret under the prefix, across pages, and nothing else", async () => {
+    sm.on(ListSecretsCommand)
+      .resolvesOnce({
+        SecretList: [
+          secret("keyheal/resolve/r1/credential", "2025-05-01T07:59:59.000Z"),
+          secret("keyheal/resolve/r2/credential", "2025-05-01T08:10:00.000Z"),
+        ],
+        NextToken: "page-2",
+      })
+      .resolvesOnce({
+        SecretList: [
+          secret("keyheal/resolve/r3/passphrase", "2025-05-01T08:00:00.000Z"),
+          // Only expiring secrets are asked for; whatever else comes back is left alone.
+          secret("keyheal/platform-key/1/X"),
+          secret("KEYHEAL/resolve/other/credential", "2025-01-01T00:00:00.000Z"),
+          secret("keyheal/resolve/r4/credential", "not a date"),
+        ],
+      });
+    sm.on(DeleteSecretCommand).resolves({});
+
+    expect(await store().purgeExpired()).toBe(2);
+
+    const lists = sm.commandCalls(ListSecretsCommand).map((call) => call.args[0].input);
+    expect(lists).toHaveLength(2);
+    expect(lists[0]?.Filters).toEqual([
+      { Key: "tag-key", Values: [EXPIRES_AT_TAG] },
+      { Key: "name", Values: ["keyheal/"] },
+    ]);
+    expect(lists[1]?.NextToken).toBe("page-2");
+    expect(sm.commandCalls(DeleteSecretCommand).map((call) => call.args[0].input)).toEqual([
+      { SecretId: secret("keyheal/resolve/r1/credential").ARN, ForceDeleteWithoutRecovery: true },
+      { SecretId: secret("keyheal/resolve/r3/passphrase").ARN, ForceDeleteWithoutRecovery: true },
+    ]);
+  });
+
+  it("issue 10.6: a secret deleted meanwhile is no error; any other failure is", async () => {
+    sm.on(ListSecretsCommand).resolves({
+      SecretList: [secret("keyheal/resolve/r1/credential", "2025-05-01T07:00:00.000Z")],
+    });
+    sm.on(DeleteSecretCommand).rejectsOnce(notFound());
+    expect(await store().purgeExpired()).toBe(1);
+    sm.on(DeleteSecretCommand).rejects(new Error("throttled"));
+    await expect(store().purgeExpired()).rejects.toThrow("throttled");
+  });
+
+  it("issue 10.6: the scheduled sweep function deletes the expired secrets under keyheal's prefix", async () => {
+    sm.on(ListSecretsCommand).resolves({
+      SecretList: [
+        secret("keyheal/resolve/r1/credential", "2020-01-01T00:00:00.000Z"),
+        secret("keyheal/resolve/r2/credential", "2999-01-01T00:00:00.000Z"),
+      ],
+    });
+    sm.on(DeleteSecretCommand).resolves({});
+    const { handler } = await import("../../../functions/sweep-secrets.ts");
+    const context = { functionName: "sweep", awsRequestId: "req-1" } as never;
+    expect(await handler({}, context)).toEqual({ purged: 1 });
+    expect(sm.commandCalls(ListSecretsCommand)[0]?.args[0].input.Filters).toContainEqual({
+      Key: "name",
+      Values: ["keyheal/"],
+    });
+    expect(sm.commandCalls(DeleteSecretCommand).map((call) => call.args[0].input.SecretId)).toEqual(
+      [secret("keyheal/resolve/r1/credential").ARN],
+    );
   });
 });
