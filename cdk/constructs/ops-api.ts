@@ -47,7 +47,7 @@ export const BODY_REQUIRED: ReadonlySet<string> = new Set([
 export const API_STAGE = "v1";
 
 /**
- * The ops API of DESIGN §6 on API Gateway: a REST API whose resources are exactly the routes of
+ * The ops API of docs/architecture.md, Contracts on API Gateway: a REST API whose resources are exactly the routes of
  * lib/api/routes.ts (so an IAM policy can allow, say, only the GETs), each a Lambda proxy to
  * functions/api.ts, and the console's files under /console. Every method requires AWS_IAM
  * (SigV4) authorization; the stage has access logs, X-Ray tracing, error-level execution logs

@@ -1,5 +1,5 @@
 /**
- * The ops API of DESIGN §6 as a table: method and path template → use case. Transport-free, so
+ * The ops API of docs/architecture.md, Contracts as a table: method and path template → use case. Transport-free, so
  * the local runtime's HTTP server and an API Gateway handler dispatch the same way; each maps
  * errors to statuses through {@link errorResponse}.
  *

@@ -1,5 +1,5 @@
 /**
- * Request bodies and query strings of the ops API (DESIGN §6), as zod schemas. The same schemas
+ * Request bodies and query strings of the ops API (docs/architecture.md, Contracts), as zod schemas. The same schemas
  * check requests locally and behind API Gateway. Unknown fields are refused, so a typo is named
  * rather than ignored.
  *

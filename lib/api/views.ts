@@ -1,5 +1,5 @@
 /**
- * The JSON shapes of DESIGN §6, built from stored records. The fixed fields are always present
+ * The JSON shapes of docs/architecture.md, Contracts, built from stored records. The fixed fields are always present
  * (`null` when unknown); a few more are added where an operator needs them. Fingerprints only:
  * no private key, password or secret reference leaves through a view.
  *

@@ -1,5 +1,5 @@
 /**
- * The ops HTTP API of DESIGN §6, as the CLI calls it: one method per call of the contract, JSON
+ * The ops HTTP API of docs/architecture.md, Contracts, as the CLI calls it: one method per call of the contract, JSON
  * answers checked for their shape, `{ items, nextCursor }` lists followed cursor by cursor. How
  * calls are authorized and sent is in `api-transport.ts`.
  *

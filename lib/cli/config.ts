@@ -1,5 +1,5 @@
 /**
- * Where the CLI finds the API (DESIGN §6 discovery). The only module that knows the environment
+ * Where the CLI finds the API (docs/architecture.md, Contracts). The only module that knows the environment
  * variables; the entry point hands it `process.env` once and nothing deeper reads it.
  *
  * Precedence, first match wins:

@@ -1,6 +1,6 @@
 /**
  * Errors the CLI turns into an exit code and one message on stderr. The exit code is decided
- * here, by class, once (DESIGN §6):
+ * here, by class, once (docs/architecture.md, Contracts):
  *
  * - 0 success;
  * - 1 a run the command started or waited for FAILED;

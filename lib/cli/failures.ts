@@ -29,7 +29,7 @@ const DELETE_PAGE = 200;
 /** 20 million records: far beyond any failures table (records expire after 90 days). */
 const MAX_DELETE_ROUNDS = 100_000;
 
-/** The operations a failure record names (DESIGN §2). */
+/** The operations a failure record names (docs/architecture.md, Domain). */
 const OPERATIONS = ["DETECT", "REPLACE", "VERIFY", "ROLLBACK", "ROTATE", "RESOLVE"] as const;
 
 const FILTER_OPTIONS = {

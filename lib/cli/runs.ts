@@ -16,7 +16,7 @@ export const WAIT = { wait: WAIT_OPTION } as const;
 
 /**
  * What a step or run failed with. A keyheal task error carries a JSON cause (`{ cause, message }`,
- * the failure cause of DESIGN §2): that is what an operator acts on, so it comes first.
+ * the failure cause of docs/architecture.md, Domain): that is what an operator acts on, so it comes first.
  */
 export function failureText(source: { error?: unknown; cause?: unknown }): string | undefined {
   const error = typeof source.error === "string" ? source.error : undefined;

@@ -1,5 +1,5 @@
 /**
- * Secrets reach the CLI only from stdin or files, never argv (DESIGN §6; `--password` and the
+ * Secrets reach the CLI only from stdin or files, never argv (docs/architecture.md, Contracts; `--password` and the
  * like are refused in args.ts). A terminal gets a prompt with echo off; a pipe is read to its end.
  *
  * @module

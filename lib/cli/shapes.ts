@@ -1,5 +1,5 @@
 /**
- * The JSON shapes of DESIGN §6 as the CLI receives and prints them. `--json` prints the fixed
+ * The JSON shapes of docs/architecture.md, Contracts as the CLI receives and prints them. `--json` prints the fixed
  * fields first, in this order, with `null` for a field the server left out, then any further
  * fields the server sent ("more fields welcome").
  *

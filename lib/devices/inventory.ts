@@ -1,5 +1,5 @@
 /**
- * The inventory file of DESIGN §6: YAML, `devices: [{ id, host, port, adminUser, instanceId?,
+ * The inventory file of docs/architecture.md, Contracts: YAML, `devices: [{ id, host, port, adminUser, instanceId?,
  * region?, hostKeyFingerprint?, authorizedKeysPath? }]`. Read by `keyheal local start
  * --inventory F` and `keyheal devices import F`.
  *

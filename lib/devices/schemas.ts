@@ -50,7 +50,7 @@ export const AuthorizedKeysPathSchema = z
   .regex(/^[^\0\r\n]+$/, { error: "must be a single-line path" });
 
 /**
- * One device of an inventory file or a `POST /devices` body (DESIGN §6). Unknown fields are
+ * One device of an inventory file or a `POST /devices` body (docs/architecture.md, Contracts). Unknown fields are
  * refused, so a typo such as `adminuser` is named instead of silently dropped. `port` defaults
  * to 22.
  */

@@ -10,7 +10,7 @@ export const AUTH_STATUSES = [
   "UNREACHABLE",
   "RESOLVING",
 ] as const;
-/** Where a device stands with keyheal (DESIGN §2). */
+/** Where a device stands with keyheal (docs/architecture.md, Domain). */
 export type AuthStatus = (typeof AUTH_STATUSES)[number];
 
 /** What an inventory file, discovery or the API registers. */

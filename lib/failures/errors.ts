@@ -5,7 +5,7 @@ export type Operation = "DETECT" | "REPLACE" | "VERIFY" | "ROLLBACK" | "ROTATE" 
 
 /**
  * A failed operation on one device, with the cause an operator acts on. The original error is
- * kept as `cause` (the ErrorOptions field); `code` is the failure cause of DESIGN §2.
+ * kept as `cause` (the ErrorOptions field); `code` is the failure cause of docs/architecture.md, Domain.
  */
 export class OperationFailedError extends Error {
   readonly code: Cause;

@@ -2,7 +2,7 @@ import type { Page } from "../devices/types.ts";
 import type { Cause } from "./causes.ts";
 import type { Operation } from "./errors.ts";
 
-/** One failed operation on one device (DESIGN §2). Fingerprints only, never key material. */
+/** One failed operation on one device (docs/architecture.md, Domain). Fingerprints only, never key material. */
 export interface FailureRecord {
   /** Time-sortable (ULID). */
   id: string;

@@ -1,5 +1,5 @@
 /**
- * How the CLI finds a running local runtime (DESIGN §6): `<dataDir>/api-url` holds the URL,
+ * How the CLI finds a running local runtime (docs/architecture.md, Contracts): `<dataDir>/api-url` holds the URL,
  * `<dataDir>/api-token` the bearer token (mode 0600). Written once the API listens, removed on
  * a clean shutdown.
  *

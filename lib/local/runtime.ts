@@ -1,5 +1,5 @@
 /**
- * The local runtime (DESIGN §6): one process holding the embedded store on disk, the workflow
+ * The local runtime (docs/architecture.md, Contracts): one process holding the embedded store on disk, the workflow
  * interpreter, the ops HTTP API on 127.0.0.1 behind a bearer token, and reconnect detection by
  * TCP probe. `keyheal local start` runs it through {@link runLocalRuntimeMain}.
  *
@@ -90,7 +90,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   await ensureDataDir(dataDir);
   const lock = await acquireRuntimeLock(dataDir);
 
-  // Undone in reverse: probe loop, API, drain, store, discovery files, lock (DESIGN §6 order).
+  // Undone in reverse: probe loop, API, drain, store, discovery files, lock (docs/architecture.md, Local mode and AWS).
   const cleanups: Array<() => Promise<void>> = [
     () => lock.release(),
     () => removeDiscovery(dataDir),

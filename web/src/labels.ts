@@ -1,7 +1,7 @@
 import type { StatusIndicatorProps } from "@cloudscape-design/components/status-indicator";
 import type { AuthStatus, Operation, RunStatus, RunStep } from "./api/types.ts";
 
-/** How each auth status reads and looks (DESIGN §2). */
+/** How each auth status reads and looks (docs/architecture.md, Domain). */
 export const AUTH_STATUS: Record<
   AuthStatus,
   { label: string; type: StatusIndicatorProps.Type; description: string }

@@ -1,5 +1,5 @@
 /**
- * The JSON the ops API answers with (DESIGN §6 and the API contract). The console keeps its own
+ * The JSON the ops API answers with (docs/architecture.md, Contracts and the API contract). The console keeps its own
  * copy of the shapes: it is built for the browser and must not pull server code into the bundle.
  */
 
