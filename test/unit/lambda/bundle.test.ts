@@ -17,6 +17,8 @@ const brokenStore = new Proxy({} as DeviceStore, {
 function deps(): WorkflowDeps {
   return {
     devices: brokenStore,
+    // Never reached: ListDevices reads the devices before it writes a manifest.
+    manifests: { write: () => Promise.reject(new Error("no manifest expected")) },
     logger: new Logger({ serviceName: "keyheal-test", logLevel: "SILENT" }),
     metrics: new Metrics({ namespace: "keyheal-test" }),
   } as unknown as WorkflowDeps;
