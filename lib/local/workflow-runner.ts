@@ -102,6 +102,18 @@ export interface StartedRun {
 }
 
 /**
+ * A task's error as Lambda reports it to Step Functions: its name and message only. The
+ * interpreter takes an error's `cause` for the state's Cause when there is one, and a TaskError
+ * keeps the original error there (for logs): the Cause must stay the message, as on AWS.
+ */
+function asLambdaReportsIt(error: unknown): unknown {
+  if (!(error instanceof Error) || error.cause === undefined) return error;
+  const reported = new Error(error.message);
+  reported.name = error.name;
+  return reported;
+}
+
+/**
  * Runs the workflows' ASL files with the aws-local-stepfunctions interpreter, each Task bound
  * to the same middy handler Lambda runs, and keeps run history in the run store.
  */
@@ -167,7 +179,11 @@ export class LocalWorkflowRunner {
         }
         const bound = lambda;
         const direct: LocalHandler = (input) => {
-          const call = bound(input as never, lambdaContext(task, options.deps)) as Promise<Json>;
+          const call = (
+            bound(input as never, lambdaContext(task, options.deps)) as Promise<Json>
+          ).catch((error: unknown) => {
+            throw asLambdaReportsIt(error);
+          });
           const runId = (input as { runId?: unknown } | null)?.runId;
           if (typeof runId === "string") this.#track(runId, call);
           return call;

@@ -1,3 +1,4 @@
+import { probeTcp } from "../../cloud/tcp-probe.ts";
 import type { Device } from "../../devices/types.ts";
 import { generateKeyPair, type KeyType } from "../../keys/index.ts";
 import type { WorkflowDeps } from "../deps.ts";
@@ -37,6 +38,9 @@ export async function createGeneration(deps: WorkflowDeps, input: { algorithm?: 
 /** Statuses a canary is taken from first: devices last seen answering, then never checked. */
 const CANARY_PREFERENCE = ["KEY_BASED", "KEY_CONFLICT", "UNKNOWN"] as const;
 
+/** Candidates probed for an answering canary, and how long each may take to answer. */
+const MAX_CANARY_PROBES = 10;
+const CANARY_PROBE_MS = 1_000;
 /** Devices installed at once when the rotation's input does not say. */
 const DEFAULT_CONCURRENCY = 8;
 
@@ -75,9 +79,16 @@ export async function listDevices(deps: WorkflowDeps, input: ListDevicesInput) {
   const { request } = input;
   const wanted = Math.min(Math.max(0, request.canary ?? 1), devices.length);
   const canary: Device[] = [];
+  // A canary must answer now: a device that is down proves nothing about the new key, and
+  // heals later through reconnect. Candidates are probed on their SSH port, a bounded number.
+  let probed = 0;
   for (const status of CANARY_PREFERENCE) {
     for (const device of devices) {
-      if (canary.length < wanted && device.status === status) canary.push(device);
+      if (canary.length >= wanted || probed >= MAX_CANARY_PROBES) break;
+      if (device.status !== status) continue;
+      probed += 1;
+      const answer = await probeTcp(device.host, device.port, CANARY_PROBE_MS);
+      if (answer.open) canary.push(device);
     }
   }
   const chosen = new Set(canary.map((d) => d.id));

@@ -73,7 +73,7 @@ async function rotateWhileDown() {
   try {
     const run = await (await runner.start("rotate", `rot-${++counter}`, { algorithm: "ed25519" }))
       .done;
-    expect(run.output).toMatchObject({ install: [{ deviceId: d.id, outcome: "FAILED" }] });
+    expect(run.progress).toMatchObject({ total: 1, failed: 1 });
     return run;
   } finally {
     await d.start();

@@ -81,6 +81,8 @@ const OPENERS: Record<WorkflowName, Record<string, [string, Fault]>> = {
     RecordFailure: ["Install", { error: "Keyheal.Failed", times: 99 }],
     MarkFailed: ["Install", { error: "Keyheal.Failed", times: 99 }],
     ReleaseAfterFailure: ["Install", { error: "Keyheal.Failed", times: 99 }],
+    // With no failure tolerated (input below), a failed Install stops the fan-out.
+    InstallDevices: ["Install", { error: "Keyheal.Failed", times: 99 }],
   },
 };
 
@@ -148,6 +150,9 @@ async function runWith(target: Target): Promise<RunRecord> {
   const holds = target.state === "MarkHealthy" || target.workflow === "rotate" ? current : gen1;
   await device().resetHome(`${holds.authorizedKey}\n`);
   const id = `rc-${++counter}`;
+  // ForgetUnused runs only when another run holds the device.
+  const heldByAnother = target.state === "ForgetUnused";
+  if (heldByAnother) await deps.devices.acquireLease(device().id, "another-run", 60_000);
   let input: Record<string, unknown>;
   if (target.workflow === "reconnect") {
     input = { deviceId: device().id, eventId: id, trigger: "device", attempt: 1 };
@@ -163,10 +168,14 @@ async function runWith(target: Target): Promise<RunRecord> {
       adopt: null,
     };
   } else {
-    input = { algorithm: "ed25519" };
+    input = { algorithm: "ed25519", canary: 0, toleratedFailurePercentage: 0 };
   }
   const { done } = await runner.start(target.workflow, id, input);
-  return done;
+  try {
+    return await done;
+  } finally {
+    if (heldByAnother) await deps.devices.releaseLease(device().id, "another-run");
+  }
 }
 
 const allTargets = WORKFLOWS.flatMap((w) =>
