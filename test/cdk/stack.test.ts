@@ -425,7 +425,7 @@ describe("ops API", () => {
     }
   });
 
-  it("lets only this API and the three rules invoke their functions", () => {
+  it("lets only this API and the four rules invoke their functions", () => {
     const permissions = Object.values(resourcesOf(s.json, "AWS::Lambda::Permission")).map(
       (p) => p.Properties as { FunctionName: unknown; Principal: string; SourceArn: unknown },
     );
@@ -444,8 +444,8 @@ describe("ops API", () => {
         expect([intake, releaseRun, sweep]).toContain(target);
       }
     }
-    // One per API method with a Lambda proxy, one per rule.
-    expect(permissions).toHaveLength(ROUTES.length + 3);
+    // One per API method with a Lambda proxy, one per rule (two intake, release-run, sweep).
+    expect(permissions).toHaveLength(ROUTES.length + 4);
   });
 
   it("logs access, traces, and never logs request data", () => {
