@@ -578,7 +578,9 @@ entry(
 
 // --- raw HTTP (request lines and headers a client library never sends) ------------------------
 entry("http", "GET //[ is a 400 and the runtime keeps serving (issue 10.9)", async () => {
-  expect(await rawHttp(runtime, "GET //[ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).toMatch(
+  // Addressed as a browser would address the runtime (its loopback host and port).
+  const host = new URL(runtime.url).host;
+  expect(await rawHttp(runtime, `GET //[ HTTP/1.1\r\nHost: ${host}\r\n\r\n`)).toMatch(
     /^HTTP\/1\.1 400/,
   );
   expect(alive(runtime.pid)).toBe(true);
@@ -598,7 +600,7 @@ entry("http", "a Host that is not loopback is refused (DNS rebinding, issue 10.9
 entry("http", "a cross-origin browser request is refused (issue 10.9)", async () => {
   const answer = await rawHttp(
     runtime,
-    `GET /devices HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nAuthorization: Bearer ${runtime.token}\r\n\r\n`,
+    `GET /devices HTTP/1.1\r\nHost: ${new URL(runtime.url).host}\r\nOrigin: http://evil.example\r\nAuthorization: Bearer ${runtime.token}\r\n\r\n`,
   );
   expect(answer).toMatch(/^HTTP\/1\.1 (400|403)/);
 });
