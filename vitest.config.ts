@@ -66,6 +66,8 @@ export default defineConfig({
           env: { POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "ERROR" },
           testTimeout: 90_000,
           hookTimeout: 120_000,
+          // A page's refresh after a click can take more than the one second expect.poll waits by default.
+          expect: { poll: { timeout: 10_000 } },
           // One runtime, one small fleet and one Chromium per file.
           maxWorkers: 2,
         },
