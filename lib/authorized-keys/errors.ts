@@ -1,4 +1,19 @@
-import type { UnparseableReason } from "./parse.ts";
+/** Why a line is `unparseable`. */
+export type UnparseableReason =
+  /** An options value opens a double quote that never closes. */
+  | "unclosed-quote"
+  /** The options are ones OpenSSH refuses (unknown name, bad value, repeated clause). */
+  | "bad-options"
+  /** The key data is not strict base64 or does not start with a key type. */
+  | "bad-key-data"
+  /** No key type followed by key data was found. */
+  | "missing-key"
+  /** The declared key type differs from the blob's; sshd ignores such a line. */
+  | "type-mismatch"
+  /** The declared type differs from the blob's but is a name sshd may accept for it. */
+  | "ambiguous-type"
+  /** The line holds a NUL byte, where OpenSSH's C strings would stop reading. */
+  | "nul-byte";
 
 /** Base class of every error raised while reading or editing an authorized_keys file. */
 export class AuthorizedKeysError extends Error {

@@ -1,4 +1,4 @@
-import { AuthorizedKeysTooLargeError } from "./errors.ts";
+import { AuthorizedKeysTooLargeError, type UnparseableReason } from "./errors.ts";
 import { advancePastOptions, type KeyOption, looksLikeOptions, parseOptions } from "./options.ts";
 
 /** Largest authorized_keys file accepted, in bytes. */
@@ -6,22 +6,7 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 /** Largest single line accepted, in bytes, not counting its "\n". */
 export const MAX_LINE_BYTES = 64 * 1024;
 
-/** Why a line is `unparseable`. */
-export type UnparseableReason =
-  /** An options value opens a double quote that never closes. */
-  | "unclosed-quote"
-  /** The options are ones OpenSSH refuses (unknown name, bad value, repeated clause). */
-  | "bad-options"
-  /** The key data is not strict base64 or does not start with a key type. */
-  | "bad-key-data"
-  /** No key type followed by key data was found. */
-  | "missing-key"
-  /** The declared key type differs from the blob's; sshd ignores such a line. */
-  | "type-mismatch"
-  /** The declared type differs from the blob's but is a name sshd may accept for it. */
-  | "ambiguous-type"
-  /** The line holds a NUL byte, where OpenSSH's C strings would stop reading. */
-  | "nul-byte";
+export type { UnparseableReason };
 
 /** A line that authorizes a key, with or without options. */
 export interface ParsedKeyLine {

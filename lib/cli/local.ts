@@ -11,7 +11,7 @@ import { type CommandSpec, NO_POSITIONALS } from "./command.ts";
 import { ensureConsoleBuilt } from "./console-build.ts";
 import { CliError, EXIT } from "./errors.ts";
 
-const RUNTIME = new URL("../local/runtime.ts", import.meta.url);
+const RUNTIME = new URL("../local/main.ts", import.meta.url);
 /** The console the runtime serves (lib/local/console-files.ts) and what builds it. */
 const CONSOLE = {
   webDir: fileURLToPath(new URL("../../web", import.meta.url)),
@@ -19,7 +19,7 @@ const CONSOLE = {
   viteBin: fileURLToPath(new URL("../../node_modules/vite/bin/vite.js", import.meta.url)),
 };
 
-/** What lib/local/runtime.ts exports for the CLI. */
+/** What lib/local/main.ts exports for the CLI. */
 type RunLocalRuntimeMain = (
   argv: string[],
   io: {
@@ -35,7 +35,7 @@ type RunLocalRuntimeMain = (
  */
 async function loadRuntime(): Promise<RunLocalRuntimeMain> {
   const missing = new CliError(
-    "the local runtime is not part of this checkout (lib/local/runtime.ts with runLocalRuntimeMain); point the CLI at a running API with KEYHEAL_API and KEYHEAL_TOKEN instead",
+    "the local runtime is not part of this checkout (lib/local/main.ts with runLocalRuntimeMain); point the CLI at a running API with KEYHEAL_API and KEYHEAL_TOKEN instead",
     EXIT.USAGE,
   );
   if (!existsSync(RUNTIME)) throw missing;

@@ -44,10 +44,9 @@ export interface Device extends DeviceRegistration {
 }
 
 /** One page of a list; `nextCursor` is opaque and absent on the last page. */
-export interface Page<T> {
-  items: T[];
-  nextCursor?: string | undefined;
-}
+import type { Page } from "../paging/page.ts";
+
+export type { Page };
 
 export interface DeviceStatusUpdate {
   status?: AuthStatus;

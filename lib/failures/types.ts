@@ -1,4 +1,4 @@
-import type { Page } from "../devices/types.ts";
+import type { Page } from "../paging/page.ts";
 import type { Cause } from "./causes.ts";
 import type { Operation } from "./errors.ts";
 

@@ -1,4 +1,4 @@
-import type { Page } from "../devices/types.ts";
+import type { Page } from "../paging/page.ts";
 import type { KeyPair, SshKeyAlgorithm } from "./types.ts";
 
 export type KeyStatus = "CURRENT" | "PREVIOUS" | "RETIRED";

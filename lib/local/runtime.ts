@@ -1,7 +1,7 @@
 /**
  * The local runtime (docs/architecture.md, Contracts): one process holding the embedded store on disk, the workflow
  * interpreter, the ops HTTP API on 127.0.0.1 behind a bearer token, and reconnect detection by
- * TCP probe. `keyheal local start` runs it through {@link runLocalRuntimeMain}.
+ * TCP probe. `keyheal local start` runs it through `runLocalRuntimeMain` (main.ts).
  *
  * @module
  */
@@ -36,8 +36,6 @@ import { ProbeLoop } from "./probe-loop.ts";
 import { recoverInterruptedRuns } from "./recover-runs.ts";
 import { SecretSweeper } from "./secret-sweeper.ts";
 import { LocalWorkflowRunner } from "./workflow-runner.ts";
-
-export { runLocalRuntimeMain } from "./main.ts";
 
 export const DEFAULT_PROBE_INTERVAL_MS = 10_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;

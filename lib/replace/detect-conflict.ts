@@ -1,6 +1,6 @@
-import { classify } from "../failures/classify.ts";
 import { OperationFailedError } from "../failures/errors.ts";
 import type { SshTimeouts } from "../ssh/session.ts";
+import { classify } from "./classify.ts";
 import { connectWithGenerations, type Generation } from "./connect.ts";
 import { type DeviceTarget, pruneOlderGenerations } from "./heal-device.ts";
 

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { editAuthorizedKeys } from "../authorized-keys/index.ts";
-import { classify } from "../failures/classify.ts";
 import { type Operation, OperationFailedError } from "../failures/errors.ts";
 import type { KeyPair } from "../keys/types.ts";
 import { AuthRejectedError, HostKeyMismatchError, type Stage } from "../ssh/errors.ts";
@@ -16,6 +15,7 @@ import {
   authorizedKeysPathSegments,
   DEFAULT_AUTHORIZED_KEYS_PATH,
 } from "./authorized-keys-path.ts";
+import { classify } from "./classify.ts";
 import { connectWithGenerations, type Generation, generationCredentials } from "./connect.ts";
 import { InvalidUsernameError, VerificationFailedError } from "./errors.ts";
 import {

@@ -1,8 +1,7 @@
 import { CAUSE_NAMES, type Cause, hintFor } from "../failures/causes.ts";
-import { classify } from "../failures/classify.ts";
 import { type Operation, OperationFailedError } from "../failures/errors.ts";
+import { classify } from "../replace/classify.ts";
 // Type-only: a function's bundle must not pull in every task (and their SSH client).
-import type { TaskName } from "./tasks/index.ts";
 
 /**
  * Error names Task handlers throw. The state machines Retry and Catch on these names, so they
@@ -20,30 +19,6 @@ export const TASK_ERRORS = {
   FAILED: "Keyheal.Failed",
 } as const;
 export type TaskErrorName = (typeof TASK_ERRORS)[keyof typeof TASK_ERRORS];
-
-/**
- * The operation a task's unexpected error is recorded under. `undefined` for the tasks every
- * workflow shares (leases, status marks, the failure record itself): the failure then takes the
- * workflow's own operation when it is recorded.
- */
-export const TASK_OPERATIONS: Readonly<Record<TaskName, Operation | undefined>> = {
-  AcquireLease: undefined,
-  ReleaseLease: undefined,
-  Detect: "DETECT",
-  Diagnose: "DETECT",
-  Replace: "REPLACE",
-  Verify: "VERIFY",
-  VerifyResolved: "VERIFY",
-  MarkHealthy: undefined,
-  MarkFailed: undefined,
-  RecordFailure: undefined,
-  Resolve: "RESOLVE",
-  ForgetSecrets: "RESOLVE",
-  CreateGeneration: "ROTATE",
-  ListDevices: "ROTATE",
-  RetireGenerations: "ROTATE",
-  ReleaseRun: "ROTATE",
-};
 
 /** What a failed Task reports, carried as the error message so both runtimes keep it. */
 export interface TaskFailure {

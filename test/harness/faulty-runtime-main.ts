@@ -2,7 +2,7 @@
  * The local runtime as `keyheal local start` runs it, plus one error nothing catches once it is
  * ready: `node test/harness/faulty-runtime-main.ts exception|rejection --data-dir D …`.
  */
-import { runLocalRuntimeMain } from "../../lib/local/runtime.ts";
+import { runLocalRuntimeMain } from "../../lib/local/main.ts";
 
 const [kind, ...argv] = process.argv.slice(2);
 

@@ -1,12 +1,10 @@
 import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { OperationFailedError } from "../../lib/failures/errors.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import { detectKey } from "../../lib/replace/detect-conflict.ts";
 import { type Generation, healDevice, type ReplaceStep } from "../../lib/replace/heal-device.ts";
-import { AuthRejectedError } from "../../lib/ssh/errors.ts";
-import { openSession } from "../../lib/ssh/session.ts";
 import { type Fleet, startFleet, type TestDevice } from "../harness/fleet.ts";
+import { failureOf, logsInWith } from "../harness/login.ts";
 
 const gen1: Generation = { generation: 1, key: generateKeyPair({ comment: "keyheal-gen-1" }) };
 const gen2: Generation = { generation: 2, key: generateKeyPair({ comment: "keyheal-gen-2" }) };
@@ -25,39 +23,6 @@ const UNMANAGED = [
 
 function withGen(gen: Generation, ...extra: string[]): string {
   return [...UNMANAGED, ...extra, `${gen.key.authorizedKey}\n`].join("");
-}
-
-async function logsInWith(device: TestDevice, gen: Generation): Promise<boolean> {
-  try {
-    const session = await openSession({
-      host: device.host,
-      port: device.port,
-      username: device.user,
-      hostKeyFingerprint: device.hostKeyFingerprint,
-      credentials: [
-        {
-          kind: "publickey",
-          label: "probe",
-          fingerprint: gen.key.fingerprint,
-          privateKey: gen.key.privateKey,
-        },
-      ],
-    });
-    session.close();
-    return true;
-  } catch (error) {
-    if (error instanceof AuthRejectedError) return false;
-    throw error;
-  }
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<OperationFailedError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(OperationFailedError);
-  return error as OperationFailedError;
 }
 
 let fleet: Fleet;

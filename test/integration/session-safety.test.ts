@@ -2,13 +2,11 @@ import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { OperationFailedError } from "../../lib/failures/errors.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import { MAX_GENERATIONS_OFFERED } from "../../lib/replace/connect.ts";
 import { type Generation, healDevice } from "../../lib/replace/heal-device.ts";
-import { AuthRejectedError } from "../../lib/ssh/errors.ts";
-import { openSession } from "../../lib/ssh/session.ts";
 import { type Fleet, startFleet, type TestDevice } from "../harness/fleet.ts";
+import { failureOf, logsInWith } from "../harness/login.ts";
 import { NOPASSWD_OPS_USER, OPS_USER, run, TEST_ROOT, TTY_OPS_USER } from "../harness/system.ts";
 
 const password = inject("devicePassword");
@@ -20,39 +18,6 @@ const gens: Generation[] = Array.from({ length: MAX_GENERATIONS_OFFERED + 2 }, (
 const newest = (n: number) => gens.slice(gens.length - n);
 const gen = (n: number) => gens[gens.length - n] as Generation;
 const foreign = `${generateKeyPair({ comment: "alice@laptop" }).authorizedKey}\n`;
-
-async function logsInWith(device: TestDevice, g: Generation, user = device.user) {
-  try {
-    const session = await openSession({
-      host: device.host,
-      port: device.port,
-      username: user,
-      hostKeyFingerprint: device.hostKeyFingerprint,
-      credentials: [
-        {
-          kind: "publickey",
-          label: "probe",
-          fingerprint: g.key.fingerprint,
-          privateKey: g.key.privateKey,
-        },
-      ],
-    });
-    session.close();
-    return true;
-  } catch (error) {
-    if (error instanceof AuthRejectedError) return false;
-    throw error;
-  }
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<OperationFailedError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(OperationFailedError);
-  return error as OperationFailedError;
-}
 
 /** Every file under a directory, as text, to look for a secret in. */
 async function everyFileUnder(dir: string): Promise<string> {

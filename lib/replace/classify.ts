@@ -1,20 +1,11 @@
 import { AuthorizedKeysError } from "../authorized-keys/errors.ts";
+import type { Cause } from "../failures/causes.ts";
 import {
   DsaKeyRefusedError,
   KeyError,
   RsaKeyTooShortError,
   UnsupportedKeyTypeError,
 } from "../keys/errors.ts";
-import {
-  AuthorizedKeysPathError,
-  AuthorizedKeysTooLargeError,
-  ConcurrentModificationError,
-  InvalidUsernameError,
-  UnsafePathError,
-  UserCreateFailedError,
-  VerificationFailedError,
-  WriteFailedError,
-} from "../replace/errors.ts";
 import {
   AuthRejectedError,
   CommandTimeoutError,
@@ -31,7 +22,16 @@ import {
   type Stage,
   SudoFailedError,
 } from "../ssh/errors.ts";
-import type { Cause } from "./causes.ts";
+import {
+  AuthorizedKeysPathError,
+  AuthorizedKeysTooLargeError,
+  ConcurrentModificationError,
+  InvalidUsernameError,
+  UnsafePathError,
+  UserCreateFailedError,
+  VerificationFailedError,
+  WriteFailedError,
+} from "./errors.ts";
 
 const UNREACHABLE_CODES = new Set([
   "ENETUNREACH",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Cause } from "../../../lib/failures/causes.ts";
 import { CAUSE_NAMES, CAUSES, hintFor } from "../../../lib/failures/causes.ts";
-import { classify } from "../../../lib/failures/classify.ts";
+import { classify } from "../../../lib/replace/classify.ts";
 import {
   ConcurrentModificationError,
   UnsafePathError,
