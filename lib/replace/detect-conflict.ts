@@ -2,7 +2,8 @@ import { OperationFailedError } from "../failures/errors.ts";
 import type { SshTimeouts } from "../ssh/session.ts";
 import { classify } from "./classify.ts";
 import { connectWithGenerations, type Generation } from "./connect.ts";
-import { type DeviceTarget, pruneOlderGenerations } from "./heal-device.ts";
+import type { DeviceTarget } from "./heal-device.ts";
+import { pruneOlderGenerations } from "./work-shell.ts";
 
 export interface Detection {
   deviceId: string;

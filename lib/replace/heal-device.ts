@@ -1,14 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { editAuthorizedKeys } from "../authorized-keys/index.ts";
 import { type Operation, OperationFailedError } from "../failures/errors.ts";
 import type { KeyPair } from "../keys/types.ts";
-import { AuthRejectedError, HostKeyMismatchError, type Stage } from "../ssh/errors.ts";
-import { RemoteShell } from "../ssh/remote-shell.ts";
+import type { Stage } from "../ssh/errors.ts";
 import {
   type Credential,
   openSession,
   type SessionTarget,
-  type SshSession,
   type SshTimeouts,
 } from "../ssh/session.ts";
 import {
@@ -16,8 +13,8 @@ import {
   DEFAULT_AUTHORIZED_KEYS_PATH,
 } from "./authorized-keys-path.ts";
 import { classify } from "./classify.ts";
-import { connectWithGenerations, type Generation, generationCredentials } from "./connect.ts";
-import { InvalidUsernameError, VerificationFailedError } from "./errors.ts";
+import { connectWithGenerations, type Generation } from "./connect.ts";
+import { InvalidUsernameError } from "./errors.ts";
 import {
   ensureUser,
   hashOf,
@@ -26,7 +23,8 @@ import {
   type Snapshot,
   swapAuthorizedKeys,
 } from "./remote.ts";
-import { SHELL_LIBRARY } from "./remote-scripts.ts";
+import { verifyOrRollBack } from "./verify-login.ts";
+import { openWorkShell } from "./work-shell.ts";
 
 export type { Generation } from "./connect.ts";
 export { generationCredentials } from "./connect.ts";
@@ -299,55 +297,6 @@ export async function healDevice(options: HealOptions): Promise<HealResult> {
   }
 }
 
-/**
- * On a connection the device accepted with the current generation: removes the lines of older
- * generations still in authorized_keys (a heal cut between its write and its prune leaves them),
- * by compare-and-swap over one shell. The current key's line is not touched, and sshd has just
- * accepted it, so no further proof is needed. Returns how many lines were removed.
- */
-export async function pruneOlderGenerations(
-  session: SshSession,
-  device: DeviceTarget,
-  generations: Generation[],
-): Promise<number> {
-  const [newest, ...older] = generations;
-  if (!newest || older.length === 0) return 0;
-  const path = device.authorizedKeysPath ?? DEFAULT_AUTHORIZED_KEYS_PATH;
-  const segments = authorizedKeysPathSegments(path, device.adminUser);
-  const shell = await RemoteShell.open(session, { library: SHELL_LIBRARY });
-  try {
-    const ctx: RemoteContext = { shell, path, segments };
-    const before = await readAuthorizedKeys(ctx);
-    const pruned = editAuthorizedKeys(before.content, {
-      present: [newest.key],
-      absent: older.map((g) => g.key),
-    });
-    if (pruned.changed) await swapAuthorizedKeys(ctx, pruned.content, before.hash);
-    return pruned.removed;
-  } finally {
-    shell.close();
-  }
-}
-
-/**
- * The shell the file steps run in: the login user's own; or, when the login user acts for
- * another user and is not root, a root shell through sudo (the password goes only to sudo's own
- * prompt, see remote-shell.ts).
- */
-async function openWorkShell(
-  session: SshSession,
-  asAnotherUser: boolean,
-  sudoPassword: string | undefined,
-): Promise<RemoteShell> {
-  const own = await RemoteShell.open(session, { library: SHELL_LIBRARY });
-  if (!asAnotherUser || own.root) return own;
-  own.close();
-  return RemoteShell.open(session, {
-    library: SHELL_LIBRARY,
-    sudo: { password: sudoPassword },
-  });
-}
-
 async function writeBySwap(
   ctx: RemoteContext,
   snapshot: Snapshot,
@@ -370,73 +319,4 @@ async function writeBySwap(
     const failure = await reported;
     if (failure) throw failure;
   });
-}
-
-/**
- * Logs in on a fresh connection with the new key and runs a command. When the device refuses
- * the key, the bytes from before the write are restored over the still-open first shell.
- * A verification that fails for any other reason (timeout, lost connection) leaves the file as
- * it is: it holds the previous keys as well, so nobody is locked out and the next run converges.
- */
-async function verifyOrRollBack(v: {
-  ctx: RemoteContext;
-  target: SessionTarget;
-  newest: Generation;
-  before: Snapshot;
-  /** The bytes written, when this run wrote any. */
-  written: Buffer | undefined;
-  options: HealOptions;
-  at: <T>(stage: Stage, fn: () => Promise<T>) => Promise<T>;
-}): Promise<void> {
-  try {
-    await proveLogin(v.target, v.newest, v.options);
-  } catch (error) {
-    // Refused: sshd will not use the key. Another host key: the change cannot be proven on the
-    // host it was made on. Either way the write is undone; other failures leave both keys.
-    const refused = error instanceof AuthRejectedError;
-    const otherHost = error instanceof HostKeyMismatchError;
-    if (!(refused || otherHost) || v.written === undefined) {
-      throw new OperationFailedError(classify(error, "verify"), "verify", "VERIFY", {
-        cause: error,
-      });
-    }
-    const written = v.written;
-    let rolledBack = false;
-    try {
-      await v.at("rollback", () => swapAuthorizedKeys(v.ctx, v.before.content, hashOf(written)));
-      rolledBack = true;
-    } catch {
-      // The file keeps both keys; the cause below says the rollback did not happen.
-    }
-    if (otherHost) {
-      throw new OperationFailedError("HOST_KEY_MISMATCH", "verify", "VERIFY", { cause: error });
-    }
-    throw new OperationFailedError("SSH_CONFIG_MODIFIED", "verify", "VERIFY", {
-      cause: new VerificationFailedError(v.target.host, rolledBack, { cause: error }),
-    });
-  }
-}
-
-/** A fresh connection with only the given key, running one command. */
-async function proveLogin(
-  target: SessionTarget,
-  generation: Generation,
-  options: Pick<HealOptions, "timeouts" | "signal">,
-): Promise<void> {
-  const session: SshSession = await openSession({
-    ...target,
-    credentials: generationCredentials([generation]),
-    timeouts: options.timeouts,
-    signal: options.signal,
-  });
-  try {
-    // A marker of this run's own: a login that prints a banner cannot fake the answer.
-    const marker = `keyheal-verified-${randomBytes(8).toString("hex")}`;
-    const result = await session.exec(`echo ${marker}`, { what: "verify", maxOutputBytes: 65536 });
-    if (result.code !== 0 || !result.stdout.toString().includes(marker)) {
-      throw new AuthRejectedError(target.host, target.username, ["verification command"]);
-    }
-  } finally {
-    session.close();
-  }
 }
