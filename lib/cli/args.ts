@@ -1,10 +1,12 @@
 /**
  * The command line of one command: `--flag`, `--flag value`, `--flag=value`, `-h`, `--` and
- * positionals, checked against the command's declared options. Pure: argv in, values out, or a
- * {@link UsageError} that names the flag.
+ * positionals, read by `node:util` `parseArgs` and checked against the command's declared options.
+ * Pure: argv in, values out, or a {@link UsageError} that names the flag.
  *
  * @module
  */
+import { parseArgs as nodeParseArgs } from "node:util";
+import { distance as editDistance } from "fastest-levenshtein";
 import { SecretOnArgvError, UsageError } from "./errors.ts";
 
 export interface OptionSpec {
@@ -51,7 +53,8 @@ export function refuseSecretsOnArgv(argv: readonly string[]): void {
 }
 
 /**
- * Parses `argv` against `options`. `-h` is `--help`; a lone `-` is a positional (stdin).
+ * Parses `argv` against `options` with `node:util`'s `parseArgs`, then checks its tokens so each
+ * refusal names the flag and what to do. `-h` is `--help`; a lone `-` is a positional (stdin).
  *
  * @param command names the command in messages (`"failures list"`).
  * @throws UsageError for an unknown flag (with the closest known one), a missing value, a value
@@ -62,61 +65,48 @@ export function parseArgs(
   options: OptionSpecs,
   command: string,
 ): ParsedArgs {
+  const config: Record<string, { type: "boolean" | "string"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const [name, spec] of Object.entries(options)) config[name] = { type: spec.type };
+  const { tokens } = nodeParseArgs({
+    args: [...argv],
+    options: config,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const values: Record<string, string | true> = {};
   const positionals: string[] = [];
-  let onlyPositionals = false;
-  for (let index = 0; index < argv.length; index += 1) {
-    const arg = argv[index] as string;
-    if (onlyPositionals || arg === "-" || !arg.startsWith("-")) {
-      positionals.push(arg);
-      continue;
-    }
-    if (arg === "--") {
-      onlyPositionals = true;
-      continue;
-    }
-    if (arg === "-h") {
+  for (const token of tokens) {
+    if (token.kind === "positional") positionals.push(token.value);
+    if (token.kind !== "option") continue;
+    const { name, rawName } = token;
+    if (rawName === "-h") {
       values.help = true;
       continue;
     }
-    if (!arg.startsWith("--")) {
-      throw new UsageError(`unknown option ${arg}${suggestion(arg, options)}`, command, arg);
-    }
-    const equals = arg.indexOf("=");
-    const name = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
-    const inline = equals === -1 ? undefined : arg.slice(equals + 1);
     const spec = Object.hasOwn(options, name) ? options[name] : undefined;
-    if (spec === undefined) {
-      throw new UsageError(
-        `unknown option --${name}${suggestion(`--${name}`, options)}`,
-        command,
-        `--${name}`,
-      );
+    if (spec === undefined || !rawName.startsWith("--")) {
+      const hint = rawName.startsWith("--") ? suggestion(rawName, options) : "";
+      throw new UsageError(`unknown option ${rawName}${hint}`, command, rawName);
     }
     if (Object.hasOwn(values, name)) {
-      throw new UsageError(`--${name} is given twice`, command, `--${name}`);
+      throw new UsageError(`${rawName} is given twice`, command, rawName);
     }
     if (spec.type === "boolean") {
-      if (inline !== undefined)
-        throw new UsageError(`--${name} takes no value`, command, `--${name}`);
+      if (token.value !== undefined)
+        throw new UsageError(`${rawName} takes no value`, command, rawName);
       values[name] = true;
       continue;
     }
-    let value = inline;
-    if (value === undefined) {
-      const next = argv[index + 1];
-      if (next === undefined || (next.startsWith("--") && next.length > 2)) {
-        throw new UsageError(
-          `--${name} needs a value (${spec.value ?? "VALUE"})`,
-          command,
-          `--${name}`,
-        );
-      }
-      value = next;
-      index += 1;
+    const value = token.value;
+    // parseArgs takes the next word as the value even when it is another flag: `--device --all`
+    // is a forgotten value, not a device named "--all".
+    if (value === undefined || (!token.inlineValue && value.startsWith("--") && value.length > 2)) {
+      throw new UsageError(`${rawName} needs a value (${spec.value ?? "VALUE"})`, command, rawName);
     }
-    if (value === "")
-      throw new UsageError(`--${name} needs a non-empty value`, command, `--${name}`);
+    if (value === "") throw new UsageError(`${rawName} needs a non-empty value`, command, rawName);
     values[name] = value;
   }
   return { values, positionals };
@@ -146,16 +136,4 @@ function suggestion(given: string, options: OptionSpecs): string {
   return best === undefined ? "" : ` (did you mean --${best}?)`;
 }
 
-/** Levenshtein distance; option names are short, so the quadratic table is fine. */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
+export { editDistance };
