@@ -114,6 +114,13 @@ export class TestDevice {
     });
   }
 
+  /** Writes a file under the home (`.ssh/rc`, another keys file), owned by the device's user. */
+  async writeHomeFile(relative: string, content: string | Buffer, mode = 0o600): Promise<void> {
+    const file = join(this.home, relative);
+    await writeFile(file, content, { mode });
+    await run("chown", [`${this.user}:`, file]);
+  }
+
   async newHostKey(): Promise<void> {
     const key = join(this.dir, "ssh_host_ed25519_key");
     await rm(key, { force: true });
