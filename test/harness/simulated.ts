@@ -2,6 +2,7 @@ import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises
 import { join } from "node:path";
 import { SimulatedDevice } from "../../lib/local/simulated-device.ts";
 import type { DeviceTarget } from "../../lib/replace/heal-device.ts";
+import { targetOf } from "./login.ts";
 import type { ScenarioDevice } from "./protocol-scenarios.ts";
 
 /**
@@ -43,14 +44,7 @@ export class SimulatedTestDevice implements ScenarioDevice {
   }
 
   target(overrides: Partial<DeviceTarget> = {}): DeviceTarget {
-    return {
-      id: this.id,
-      host: this.host,
-      port: this.port,
-      adminUser: this.user,
-      hostKeyFingerprint: this.hostKeyFingerprint,
-      ...overrides,
-    };
+    return targetOf(this, overrides);
   }
 
   /** A fresh home: everything in it removed, 0700 ~/.ssh, authorized_keys 0600 with `content`. */
