@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import ssh2, {
   type AuthContext,
   type Connection,
@@ -10,7 +10,7 @@ import ssh2, {
   type Server,
   type ServerChannel,
 } from "ssh2";
-import { parseAuthorizedKeys } from "../authorized-keys/index.ts";
+import { parseAuthorizedKeysLine } from "../authorized-keys/index.ts";
 import { fingerprintOf } from "../keys/fingerprint.ts";
 import { generateKeyPair } from "../keys/index.ts";
 
@@ -25,8 +25,10 @@ const SESSION_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
  * 127.0.0.1 with the same surface as {@link SandboxDevice}. It runs the real replacement
  * protocol: a login is accepted only for a key listed in the sandbox's authorized_keys (read at
  * every attempt, as sshd does), and exec runs the command with a real `/bin/sh` in the sandbox
- * directory, which is the session's HOME. Interactive shells, ptys, subsystems and forwarding are
- * refused. It serves `npm start` only; the test suite drives real sshd.
+ * directory, which is the session's HOME, after the home's `.ssh/rc` when there is one (as sshd
+ * runs it). Interactive shells, ptys, subsystems and forwarding are refused. It serves `npm start`
+ * on machines without sshd, and the unit tests run the protocol's scenarios against it without
+ * root (test/harness/protocol-scenarios.ts); the integration tests run them on real sshd.
  */
 export class SimulatedDevice {
   readonly dir: string;
@@ -34,13 +36,16 @@ export class SimulatedDevice {
   readonly host = "127.0.0.1";
   port = 0;
   readonly hostKeyFingerprint: string;
+  /** Where the device reads keys, relative to its home (sshd_config's AuthorizedKeysFile). */
+  readonly authorizedKeysSetting: string;
   #ssh: Server;
   #listener: NetServer | undefined;
   #sockets = new Set<Socket>();
   #children = new Set<ChildProcess>();
 
-  private constructor(dir: string) {
+  private constructor(dir: string, authorizedKeysSetting: string) {
     this.dir = dir;
+    this.authorizedKeysSetting = authorizedKeysSetting;
     const hostKey = generateKeyPair({ type: "ed25519" });
     this.hostKeyFingerprint = fingerprintOf(hostKey.blob);
     // Connections arrive through injectSocket from a listener this device owns, so stop() can
@@ -49,11 +54,23 @@ export class SimulatedDevice {
   }
 
   get authorizedKeysFile(): string {
-    return join(this.dir, "authorized_keys");
+    return join(this.dir, this.authorizedKeysSetting);
   }
 
-  static async create(authorizedKeys: string): Promise<SimulatedDevice> {
-    const device = new SimulatedDevice(await mkdtemp(join(tmpdir(), "keyheal-device-")));
+  /**
+   * A device holding `authorizedKeys`, listening. `authorizedKeysFile` is where it reads keys,
+   * relative to its home: `authorized_keys` for the demo, `.ssh/authorized_keys` (sshd's default,
+   * and keyheal's) for the protocol's scenarios.
+   */
+  static async create(
+    authorizedKeys: string,
+    options: { authorizedKeysFile?: string } = {},
+  ): Promise<SimulatedDevice> {
+    const device = new SimulatedDevice(
+      await mkdtemp(join(tmpdir(), "keyheal-device-")),
+      options.authorizedKeysFile ?? "authorized_keys",
+    );
+    await mkdir(dirname(device.authorizedKeysFile), { recursive: true, mode: 0o700 });
     await writeFile(device.authorizedKeysFile, authorizedKeys, { mode: 0o600 });
     await device.start();
     return device;
@@ -97,7 +114,7 @@ export class SimulatedDevice {
     const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
-    for (const child of this.#children) child.kill("SIGKILL");
+    for (const child of this.#children) killGroup(child);
     await closed;
   }
 
@@ -140,18 +157,26 @@ export class SimulatedDevice {
     });
   }
 
-  /** Public key only, for the device's user, against authorized_keys as it is now. */
+  /**
+   * Public key only, for the device's user, against authorized_keys as it is now. Like sshd, a
+   * file of any size is read: only the lines that hold the offered key's base64 are parsed.
+   */
   async #authenticate(ctx: AuthContext): Promise<boolean> {
     if (ctx.method !== "publickey" || ctx.username !== this.user) return false;
-    const lines = parseAuthorizedKeys(await readFile(this.authorizedKeysFile));
-    return lines.some(({ parsed }) => {
+    const needle = ctx.key.data.toString("base64");
+    const text = (await readFile(this.authorizedKeysFile)).toString("latin1");
+    return text.split("\n").some((line) => {
+      if (!line.includes(needle)) return false;
+      const parsed = parseAuthorizedKeysLine(line);
       if (parsed.kind !== "key" || parsed.certAuthority) return false;
       return offers(ctx, parsed.algorithm, parsed.blob);
     });
   }
 
   #exec(channel: ServerChannel, command: string): void {
-    const child = spawn("/bin/sh", ["-c", command], {
+    // sshd runs ~/.ssh/rc with the session's output before the command (sshd(8), SSHRC).
+    const withRc = '[ -f .ssh/rc ] && /bin/sh .ssh/rc </dev/null; exec /bin/sh -c "$1"';
+    const child = spawn("/bin/sh", ["-c", withRc, "sh", command], {
       cwd: this.dir,
       env: {
         HOME: this.dir,
@@ -161,6 +186,8 @@ export class SimulatedDevice {
         PATH: SESSION_PATH,
       },
       stdio: ["pipe", "pipe", "pipe"],
+      // Its own process group, so that a cut takes every process the command started with it.
+      detached: true,
     });
     this.#children.add(child);
     child.stdin.on("error", () => {}); // a command that does not read its stdin
@@ -183,10 +210,20 @@ export class SimulatedDevice {
       channel.stderr.write(`sh: cannot run /bin/sh\n`);
       finish(127, null);
     });
-    // The client went away mid-command: the command goes with it, as under sshd.
+    // The client went away mid-command: the command and everything it started go with it, so a
+    // cut step is cut where it was (a write half done is never finished later, unseen).
     channel.on("close", () => {
-      if (!finished) child.kill("SIGKILL");
+      if (!finished) killGroup(child);
     });
+  }
+}
+
+/** SIGKILL to a command's process group (spawned `detached`, it leads its own group). */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // Already gone.
   }
 }
 

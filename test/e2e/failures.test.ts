@@ -68,7 +68,7 @@ afterAll(async () => {
 });
 
 describe("failed tasks in the console", () => {
-  it("filters failures by cause, retries one, deletes one and then all", async () => {
+  it("filters failures by device and by cause, retries one, deletes one and then all", async () => {
     const { page } = browser;
     const dev0 = env.device(0);
     const dev1 = env.device(1);
@@ -100,6 +100,18 @@ describe("failed tasks in the console", () => {
     await expect.poll(() => page.getByLabel("Run summary").textContent()).toContain("Failed");
     await expect.poll(() => page.getByLabel("Run summary").textContent()).toContain("ghost-a");
     await page.goBack();
+
+    // One device's failures by the device filter; "Clear filters" lists them all again; a count
+    // of the summary lists its cause.
+    const deviceFilter = page.getByRole("combobox", { name: "Filter by device" });
+    await deviceFilter.fill(dev1.id);
+    await deviceFilter.press("Enter");
+    await expect.poll(() => row(page, "Failed tasks", "127.0.0.1").count()).toBe(1);
+    await expect.poll(() => page.getByText(`Showing device ${dev1.id}.`).count()).toBe(1);
+    await page.getByRole("button", { name: "Clear filters" }).click();
+    await expect.poll(() => row(page, "Failed tasks", "127.0.0.1").count()).toBe(4);
+    await page.getByRole("link", { name: /Connection refused: show them/ }).click();
+    await expect.poll(() => row(page, "Failed tasks", "127.0.0.1").count()).toBe(3);
 
     await choose(page, "Filter by cause", /^Connection refused/);
     await expect.poll(() => row(page, "Failed tasks", "Connection refused").count()).toBe(3);

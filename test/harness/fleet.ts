@@ -5,6 +5,7 @@ import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DeviceTarget } from "../../lib/replace/heal-device.ts";
+import { targetOf } from "./login.ts";
 import { claimPoolSlot, POOL_SIZE, poolUser, run, SSHD, TEST_ROOT } from "./system.ts";
 
 /** A free TCP port on loopback (the tiny race with sshd's bind is retried by the caller). */
@@ -81,14 +82,7 @@ export class TestDevice {
   }
 
   target(overrides: Partial<DeviceTarget> = {}): DeviceTarget {
-    return {
-      id: this.id,
-      host: this.host,
-      port: this.port,
-      adminUser: this.user,
-      hostKeyFingerprint: this.hostKeyFingerprint,
-      ...overrides,
-    };
+    return targetOf(this, overrides);
   }
 
   /** A fresh home: 0755 home, 0700 ~/.ssh, authorized_keys 0600 with `content`. */
@@ -112,6 +106,13 @@ export class TestDevice {
     await chown(this.authorizedKeysFile, uid, uid).catch(async () => {
       await run("chown", [`${this.user}:`, this.authorizedKeysFile]);
     });
+  }
+
+  /** Writes a file under the home (`.ssh/rc`, another keys file), owned by the device's user. */
+  async writeHomeFile(relative: string, content: string | Buffer, mode = 0o600): Promise<void> {
+    const file = join(this.home, relative);
+    await writeFile(file, content, { mode });
+    await run("chown", [`${this.user}:`, file]);
   }
 
   async newHostKey(): Promise<void> {

@@ -1,13 +1,36 @@
 import { expect } from "vitest";
 import { OperationFailedError } from "../../lib/failures/errors.ts";
 import type { Generation } from "../../lib/replace/connect.ts";
+import type { DeviceTarget } from "../../lib/replace/heal-device.ts";
 import { AuthRejectedError } from "../../lib/ssh/errors.ts";
 import { openSession } from "../../lib/ssh/session.ts";
-import type { TestDevice } from "./fleet.ts";
 
-/** Whether the device's sshd lets `user` (default: the device's user) in with this generation. */
+/** Where a device answers: a real sshd (fleet.ts) or the in-process ssh2 device (simulated.ts). */
+export interface LoginAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly hostKeyFingerprint: string;
+}
+
+/** The engine's view of a test device: its address, its user as admin, its host key pinned. */
+export function targetOf(
+  device: LoginAddress & { readonly id: string },
+  overrides: Partial<DeviceTarget> = {},
+): DeviceTarget {
+  return {
+    id: device.id,
+    host: device.host,
+    port: device.port,
+    adminUser: device.user,
+    hostKeyFingerprint: device.hostKeyFingerprint,
+    ...overrides,
+  };
+}
+
+/** Whether the device lets `user` (default: the device's user) in with this generation. */
 export async function logsInWith(
-  device: TestDevice,
+  device: LoginAddress,
   gen: Generation,
   user = device.user,
 ): Promise<boolean> {

@@ -98,6 +98,39 @@ describe("SimulatedDevice", () => {
     }
   });
 
+  it("a connection cut mid-command takes every process the command started with it", async () => {
+    const client = new Client();
+    await new Promise<void>((resolve, reject) => {
+      client.once("ready", resolve).once("error", reject);
+      client.connect({
+        host: device.host,
+        port: device.port,
+        username: device.user,
+        privateKey: gen2.key.privateKey,
+      });
+    });
+    // A background process of the command's own, which would outlive a kill of the shell alone.
+    const pid = await new Promise<number>((resolve, reject) => {
+      client.exec("sleep 30 & echo $!; wait", (error, channel) => {
+        if (error) return reject(error);
+        channel.once("data", (data: Buffer) => resolve(Number(data.toString().trim())));
+      });
+    });
+    expect(pid).toBeGreaterThan(0);
+    client.destroy();
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const until = Date.now() + 5000;
+    while (alive() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(alive()).toBe(false);
+  });
+
   it("refuses connections once stopped, and serves again on the same port", async () => {
     const port = device.port;
     await device.stop();

@@ -1,0 +1,125 @@
+// The lease on a device item (`leaseOwner`, `leaseExpiresAt` in epoch ms, `pendingRecheck`),
+// taken and given back with single-item conditional writes only: each answers false when its
+// condition does not hold.
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { DeviceTable } from "./device-item.ts";
+import { isConditionalCheckFailed } from "./dynamo-util.ts";
+
+/**
+ * Takes the lease when nobody holds it, when the held one has expired, or when `owner` already
+ * holds it (so a retried task of the same run is not locked out by its own first attempt).
+ * False for an unknown device.
+ */
+export function acquireLease(
+  table: DeviceTable,
+  id: string,
+  owner: string,
+  ttlMs: number,
+): Promise<boolean> {
+  const now = table.now();
+  return conditionalLeaseWrite(
+    table,
+    id,
+    "SET #owner = :owner, #expires = :expires",
+    "attribute_exists(#id) AND (attribute_not_exists(#owner) OR #expires < :now OR #owner = :owner)",
+    { "#id": "id", "#owner": "leaseOwner", "#expires": "leaseExpiresAt" },
+    { ":owner": owner, ":expires": now + ttlMs, ":now": now },
+  );
+}
+
+export function extendLease(
+  table: DeviceTable,
+  id: string,
+  owner: string,
+  ttlMs: number,
+): Promise<boolean> {
+  return conditionalLeaseWrite(
+    table,
+    id,
+    "SET #expires = :expires",
+    "#owner = :owner",
+    { "#owner": "leaseOwner", "#expires": "leaseExpiresAt" },
+    { ":owner": owner, ":expires": table.now() + ttlMs },
+  );
+}
+
+export function releaseLease(table: DeviceTable, id: string, owner: string): Promise<boolean> {
+  return conditionalLeaseWrite(
+    table,
+    id,
+    "REMOVE #owner, #expires",
+    "#owner = :owner",
+    { "#owner": "leaseOwner", "#expires": "leaseExpiresAt" },
+    { ":owner": owner },
+  );
+}
+
+/**
+ * Remembers that a check was asked for while another run than `asker` holds an unexpired lease.
+ * False when the lease is free (the asker should take it instead).
+ */
+export function requestRecheck(table: DeviceTable, id: string, asker: string): Promise<boolean> {
+  return conditionalLeaseWrite(
+    table,
+    id,
+    "SET #recheck = :true",
+    "attribute_exists(#owner) AND #owner <> :asker AND #expires >= :now",
+    { "#owner": "leaseOwner", "#expires": "leaseExpiresAt", "#recheck": "pendingRecheck" },
+    { ":asker": asker, ":now": table.now(), ":true": true },
+  );
+}
+
+/** Gives the lease back and says, in the same write, whether a recheck was asked for meanwhile. */
+export async function releaseLeaseTakingRecheck(
+  table: DeviceTable,
+  id: string,
+  owner: string,
+): Promise<{ released: boolean; recheck: boolean }> {
+  try {
+    const { Attributes } = await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { id },
+        UpdateExpression: "REMOVE #owner, #expires, #recheck",
+        ConditionExpression: "#owner = :owner",
+        ExpressionAttributeNames: {
+          "#owner": "leaseOwner",
+          "#expires": "leaseExpiresAt",
+          "#recheck": "pendingRecheck",
+        },
+        ExpressionAttributeValues: { ":owner": owner },
+        ReturnValues: "ALL_OLD",
+      }),
+    );
+    return { released: true, recheck: Attributes?.pendingRecheck === true };
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return { released: false, recheck: false };
+    throw error;
+  }
+}
+
+async function conditionalLeaseWrite(
+  table: DeviceTable,
+  id: string,
+  updateExpression: string,
+  condition: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): Promise<boolean> {
+  try {
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { id },
+        UpdateExpression: updateExpression,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,45 @@
+import Button from "@cloudscape-design/components/button";
+import { EmptyState } from "../../components/states.tsx";
+
+/** What the records table says when it lists nothing: an error, no match, or no failures. */
+export function RecordsEmpty({
+  failed,
+  filtered,
+  filterText,
+  onRetryLoad,
+  onClear,
+}: {
+  /** The list could not be loaded. */
+  failed: boolean;
+  filtered: boolean;
+  /** The filters in words. */
+  filterText: string;
+  onRetryLoad: () => void;
+  onClear: () => void;
+}) {
+  if (failed) {
+    return (
+      <EmptyState
+        title="Failed tasks could not be loaded"
+        subtitle="The message above says why."
+        action={<Button onClick={onRetryLoad}>Try again</Button>}
+      />
+    );
+  }
+  if (filtered) {
+    return (
+      <EmptyState
+        title="No failed tasks match the filters"
+        subtitle={`Nothing for ${filterText}.`}
+        action={<Button onClick={onClear}>Clear filters</Button>}
+      />
+    );
+  }
+  return (
+    <EmptyState
+      title="No failed tasks"
+      subtitle="Every operation succeeded, or the records were deleted. New failures appear here with their cause and handling step."
+      action={<Button href="#/devices">View devices</Button>}
+    />
+  );
+}
