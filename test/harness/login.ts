@@ -1,8 +1,8 @@
 import { expect } from "vitest";
 import { OperationFailedError } from "../../lib/failures/errors.ts";
 import type { Generation } from "../../lib/replace/connect.ts";
+import { openSession } from "../../lib/ssh/connect.ts";
 import { AuthRejectedError } from "../../lib/ssh/errors.ts";
-import { openSession } from "../../lib/ssh/session.ts";
 import type { TestDevice } from "./fleet.ts";
 
 /** Whether the device's sshd lets `user` (default: the device's user) in with this generation. */
