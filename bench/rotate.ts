@@ -56,6 +56,7 @@ const PARTS = new Set((process.env.PARTS ?? "rotate,reconnect,store").split(",")
 const DELETE_BUDGET_S = Math.min(Math.max(Number(process.env.DELETE_BUDGET_S ?? 0) || 0, 0), 3600);
 const RESULTS = resolve(import.meta.dirname, "RESULTS.md");
 
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "—");
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
@@ -205,8 +206,6 @@ function renderProfile(
       .map((f) => `| \`${f.name}\` | ${f.where} | ${Math.round(f.ms)} ms | ${pct(f.share)} |`),
   ].join("\n");
 }
-
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "—");
 
 function loadText(): string {
   const sorted = [...loads].sort((a, b) => a - b);
