@@ -11,7 +11,7 @@ import { generateKeyPair } from "../lib/keys/index.ts";
 import { SandboxDevice } from "../lib/local/sandbox-sshd.ts";
 import { detectKey } from "../lib/replace/detect-conflict.ts";
 import { type DeviceTarget, type Generation, healDevice } from "../lib/replace/heal-device.ts";
-import { openSession } from "../lib/ssh/session.ts";
+import { openSession } from "../lib/ssh/connect.ts";
 
 const DEVICES = Math.min(Number(process.env.DEVICES ?? 16), 64);
 const CONCURRENCY = Math.min(Number(process.env.CONCURRENCY ?? 4), 16);

@@ -5,13 +5,16 @@
  * reconnect → KEY_BASED latency and the failure store over 100,000 records. Not part of `npm test`.
  *
  *   npm run bench:rotate                          # N = 50 and 200, 3 runs each
+ *   RUNS=3,1 PARTS=rotate,reconnect npm run bench:rotate   # 3 runs at 50, 1 at 200; no store
  *   SIZES=20 RUNS=1 METHODS=keyheal,raw npm run bench:rotate
- *   PROFILE=1 npm run bench:rotate                # also a CPU profile of the runtime at the largest N
+ *   PROFILE=1 npm run bench:rotate                # also a CPU profile of the runtime's rotation
  *
- * Writes its figures into bench/RESULTS.md between the `rotate:begin` and `rotate:end` markers.
+ * A run of all four methods writes the rotation (and reconnect) figures into bench/RESULTS.md
+ * between the `rotate:begin` and `rotate:end` markers; the store part writes between
+ * `rotate-store:begin` and `rotate-store:end`. `bench/rotate/profile-once.ts` keeps a profile.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { generateKeyPair } from "../lib/keys/index.ts";
 import type { KeyPair } from "../lib/keys/types.ts";
@@ -38,7 +41,9 @@ type Method = keyof typeof METHODS;
 const bounded = (value: string | undefined, fallback: number, max: number) =>
   Math.min(Math.max(Number(value ?? fallback) || fallback, 1), max);
 const SIZES = (process.env.SIZES ?? "50,200").split(",").map((n) => bounded(n, 50, 250));
-const RUNS = bounded(process.env.RUNS, 3, 5);
+/** Runs per size: one number for every size, or one per size (`RUNS=3,1` with `SIZES=50,200`). */
+const RUNS = (process.env.RUNS ?? "3").split(",").map((n) => bounded(n, 3, 5));
+const runsAt = (index: number) => RUNS[Math.min(index, RUNS.length - 1)] ?? 3;
 const RECORDS = bounded(process.env.RECORDS, 100_000, 200_000);
 const RECONNECTS = bounded(process.env.RECONNECTS, 20, 100);
 const CHOSEN = (process.env.METHODS ?? Object.keys(METHODS).join(","))
@@ -51,6 +56,7 @@ const PARTS = new Set((process.env.PARTS ?? "rotate,reconnect,store").split(",")
 const DELETE_BUDGET_S = Math.min(Math.max(Number(process.env.DELETE_BUDGET_S ?? 0) || 0, 0), 3600);
 const RESULTS = resolve(import.meta.dirname, "RESULTS.md");
 
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "—");
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
@@ -71,13 +77,17 @@ interface Row {
 const rows: Row[] = [];
 const work = await mkdtemp(join(tmpdir(), "keyheal-bench-"));
 const started = new Date();
+// The machine may be shared: its one-minute load average is sampled throughout and reported
+// beside the figures, since it decides how far absolute times (not ratios) can be trusted.
+const loads: number[] = [loadavg()[0] ?? 0];
+const sampler = setInterval(() => loads.push(loadavg()[0] ?? 0), 5_000);
 console.log(
-  `rotation bench: sizes ${SIZES.join(", ")}, ${RUNS} runs, methods ${CHOSEN.join(", ")}, in ${work}`,
+  `rotation bench: sizes ${SIZES.join(", ")}, ${RUNS.join(", ")} runs, methods ${CHOSEN.join(", ")}, in ${work}`,
 );
 let profileText = "";
 
 try {
-  for (const size of PARTS.has("rotate") ? SIZES : []) {
+  for (const [sizeIndex, size] of (PARTS.has("rotate") ? SIZES : []).entries()) {
     const fleet = await startBenchFleet(size, work);
     try {
       const bySize = new Map<Method, Row>();
@@ -97,7 +107,7 @@ try {
         rows.push(row);
       }
       // Methods take turns within each round, so a drift of the machine's speed hits them alike.
-      for (let run = 0; run < RUNS; run++) {
+      for (let run = 0; run < runsAt(sizeIndex); run++) {
         for (const method of CHOSEN) {
           const row = bySize.get(method) as Row;
           const old = generateKeyPair({ comment: "old" });
@@ -105,6 +115,11 @@ try {
           const result = await rotateWith(method, fleet, old);
           const counts = await fleet.count();
           const problems = await fleet.check(old, result.newFingerprint);
+          const recorded = "failures" in result ? (result.failures as string[]) : [];
+          if (recorded.length > 0) {
+            console.log(`  keyheal recorded ${recorded.length} failures: ${recorded.join("; ")}`);
+            if (problems.length > 0) problems[0] += ` (keyheal's record: ${recorded[0]})`;
+          }
           row.wall.push(result.wallMs);
           row.cpuPerDevice.push(result.cpuMs / size);
           row.peakRssKb.push(result.peakRssKb);
@@ -122,8 +137,8 @@ try {
         const dir = join(work, "profile");
         const old = generateKeyPair({ comment: "old" });
         await fleet.reset(old);
-        await rotateKeyheal(fleet, work, old, { cpuProfileDir: dir });
-        const summary = await summariseProfiles(dir);
+        const { window } = await rotateKeyheal(fleet, work, old, { cpuProfileDir: dir });
+        const summary = await summariseProfiles(dir, window);
         profileText = renderProfile(summary, size);
         console.log(profileText);
       }
@@ -139,11 +154,16 @@ try {
     ? await measureFailureStore(RECORDS, DELETE_BUDGET_S * 1000)
     : undefined;
 
-  const text = render(rows, reconnect, store, profileText);
-  console.log(`\n${text}`);
-  // A partial run prints its figures but leaves bench/RESULTS.md as it is.
-  if (PARTS.size === 3) await writeResults(text);
+  clearInterval(sampler);
+  const rotation = render(rows, reconnect, profileText);
+  const storeText = store ? renderStore(store) : "";
+  console.log(`\n${rotation}\n\n${storeText}`);
+  // Each part rewrites its own block; a run of other parts leaves it as it is.
+  if (PARTS.has("rotate") && CHOSEN.length === Object.keys(METHODS).length)
+    await writeResults("rotate", rotation);
+  if (store) await writeResults("rotate-store", storeText);
 } finally {
+  clearInterval(sampler);
   await rm(work, { recursive: true, force: true });
 }
 
@@ -187,15 +207,18 @@ function renderProfile(
   ].join("\n");
 }
 
+function loadText(): string {
+  const sorted = [...loads].sort((a, b) => a - b);
+  return `one-minute load average ${f1(sorted[0] ?? Number.NaN)} to ${f1(sorted.at(-1) ?? Number.NaN)} (median ${f1(median(sorted))}) during the run`;
+}
+
 function render(
   all: Row[],
   reconnect: Awaited<ReturnType<typeof measureReconnect>> | undefined,
-  store: Awaited<ReturnType<typeof measureFailureStore>> | undefined,
   profile: string,
 ): string {
-  const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "—");
   const lines = [
-    `Measured ${started.toISOString().slice(0, 10)} by \`npm run bench:rotate\` (SIZES=${SIZES.join(",")} RUNS=${RUNS}) on ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}. One fleet of N real OpenSSH sshd devices on 127.0.0.1 (LogLevel DEBUG1), the same for every method; medians of ${RUNS} runs, the methods taking turns in each round. After every run each device is checked: the new key once in the file, the old key gone and refused by sshd, the other lines byte for byte. Controller CPU is user + system time of every process the method ran (for keyheal: the runtime's CPU during the rotation plus the CLI's), per device. Handshakes (\`Accepted publickey\`) and commands (exec/shell requests) per device are counted from sshd's own log.`,
+    `Measured ${started.toISOString().slice(0, 16).replace("T", " ")} UTC by \`${commandLine()}\` on ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${loadText()}. One fleet of N real OpenSSH sshd devices on 127.0.0.1 (LogLevel DEBUG1), the same for every method; medians of ${SIZES.map((size, i) => `${runsAt(i)} run${runsAt(i) > 1 ? "s" : ""} at N = ${size}`).join(" and ")}, the methods taking turns in each round. After every run each device is checked: the new key once in the file, the old key gone and refused by sshd, the other lines byte for byte. Controller CPU is user + system time of every process the method ran (for keyheal: the runtime's CPU during the rotation plus the CLI's), per device. Handshakes (\`Accepted publickey\`) and commands (exec/shell requests) per device are counted from sshd's own log.`,
     "",
     "| N | method | wall (median) | vs raw ssh2 | controller CPU / device | vs raw | peak RSS | handshakes / commands per device | checks |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -227,18 +250,29 @@ function render(
       "",
       `Reconnect → KEY_BASED, ${reconnect.samples} devices one after another (a \`Device Reconnected\` event to the runtime's API, then polling the device until KEY_BASED; the SSH time is the raw script's heal of the same device: connect with the old key, one rewrite, connect with the new key): p50 ${f1(reconnect.latency.p50)} ms, p95 ${f1(reconnect.latency.p95)} ms; SSH time p50 ${f1(reconnect.ssh.p50)} ms; keyheal's overhead beyond it p50 ${f1(reconnect.overhead.p50)} ms, p95 ${f1(reconnect.overhead.p95)} ms (target ≤ 50 ms p50).`,
     );
-  if (store)
-    lines.push(
-      "",
-      `Failure store (embedded engine, in process, over its Unix socket) with ${store.records.toLocaleString("en")} records, filtered by cause and a time range: first page of 50 p50 ${f1(store.firstPage.p50)} ms, p99 ${f1(store.firstPage.p99)} ms (target ≤ 20 ms p99); page ${store.deepPageNumber} (following cursors) p50 ${f1(store.deepPage.p50)} ms; delete-all in pages of 200 as \`failures delete --all\` does: ${(store.deleteAllMs / 1000).toFixed(1)} s for ${store.deleted.toLocaleString("en")} records${store.deleted < store.records ? ` (stopped at the ${DELETE_BUDGET_S} s bound; at that rate all ${store.records.toLocaleString("en")} take ${(((store.deleteAllMs / store.deleted) * store.records) / 1000).toFixed(0)} s)` : ""}. Loading them took ${(store.loadMs / 1000).toFixed(1)} s.`,
-    );
   if (profile) lines.push("", profile);
   return lines.join("\n");
 }
 
-async function writeResults(text: string): Promise<void> {
-  const begin = "<!-- rotate:begin -->";
-  const end = "<!-- rotate:end -->";
+/** The command that reproduces this run: the variables that were set, then the script. */
+function commandLine(): string {
+  const set = ["SIZES", "RUNS", "METHODS", "PARTS", "RECONNECTS", "RECORDS", "PROFILE"]
+    .filter((name) => process.env[name] !== undefined)
+    .map((name) => `${name}=${process.env[name]}`);
+  return [...set, "npm run bench:rotate"].join(" ");
+}
+
+function renderStore(store: Awaited<ReturnType<typeof measureFailureStore>>): string {
+  return [
+    `Measured ${started.toISOString().slice(0, 16).replace("T", " ")} UTC by \`${commandLine()}\`, ${loadText()}.`,
+    "",
+    `Failure store (embedded engine, in process, over its Unix socket) with ${store.records.toLocaleString("en")} records, filtered by cause and a time range: first page of 50 p50 ${f1(store.firstPage.p50)} ms, p99 ${f1(store.firstPage.p99)} ms (target ≤ 20 ms p99); page ${store.deepPageNumber} (following cursors) p50 ${f1(store.deepPage.p50)} ms; delete-all in pages of 200 as \`failures delete --all\` does: ${(store.deleteAllMs / 1000).toFixed(1)} s for ${store.deleted.toLocaleString("en")} records${store.deleted < store.records ? ` (stopped at the ${DELETE_BUDGET_S} s bound; at that rate all ${store.records.toLocaleString("en")} take ${(((store.deleteAllMs / store.deleted) * store.records) / 1000).toFixed(0)} s)` : ""}. Loading them took ${(store.loadMs / 1000).toFixed(1)} s.`,
+  ].join("\n");
+}
+
+async function writeResults(marker: string, text: string): Promise<void> {
+  const begin = `<!-- ${marker}:begin -->`;
+  const end = `<!-- ${marker}:end -->`;
   const current = await readFile(RESULTS, "utf8");
   const block = `${begin}\n${text}\n${end}`;
   const next =

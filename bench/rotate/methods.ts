@@ -10,6 +10,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { KeyPair } from "../../lib/keys/types.ts";
 import { type BenchFleet, FOREIGN_LINES } from "./fleet.ts";
+import type { Window } from "./profile.ts";
 
 export interface Measured {
   wallMs: number;
@@ -320,7 +321,7 @@ export async function rotateKeyheal(
   dir: string,
   old: KeyPair,
   options: { cpuProfileDir?: string } = {},
-): Promise<Measured & { runtimePeakRssKb: number }> {
+): Promise<Measured & { runtimePeakRssKb: number; window: Window; failures: string[] }> {
   const inventory = join(dir, "fleet.json");
   await writeInventory(fleet, inventory);
   const dataDir = join(dir, `kh-${process.hrtime.bigint()}`);
@@ -329,28 +330,38 @@ export async function rotateKeyheal(
     const oldFile = await writeKey(dir, "keyheal-old", old);
     check(await runtime.cli(["keys", "import", "--private-key", oldFile]), "keyheal keys import");
     const before = await runtime.usage();
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
     const rotate = await runtime.cli(["keys", "rotate", "--wait"]);
+    const toUs = Number(process.hrtime.bigint() / 1000n);
     const after = await runtime.usage();
     check(rotate, "keyheal keys rotate --wait");
-    const json = await keysJson(runtime);
-    const current = json.items.find((k) => k.status === "CURRENT");
+    const keys = await cliJson<{ items: Array<{ status: string; fingerprint: string }> }>(runtime, [
+      "keys",
+      "list",
+    ]);
+    const current = keys.items.find((k) => k.status === "CURRENT");
     if (!current) throw new Error("no CURRENT generation after the rotation");
+    // What keyheal itself recorded, so a device the check finds unrotated comes with its cause.
+    const failures = await cliJson<{
+      items: Array<{ deviceId: string; cause: string; message: string }>;
+    }>(runtime, ["failures", "list", "--limit", "20"]);
     return {
       wallMs: rotate.wallMs,
       cpuMs: after.cpuMs - before.cpuMs + rotate.cpuMs,
       peakRssKb: Math.max(after.peakRssKb, rotate.peakRssKb),
       runtimePeakRssKb: after.peakRssKb,
       newFingerprint: current.fingerprint,
+      window: { fromUs, toUs },
+      failures: failures.items.map((f) => `${f.deviceId} ${f.cause}: ${f.message}`),
     };
   } finally {
     await runtime.stop();
   }
 }
 
-async function keysJson(
-  runtime: LocalRuntimeProcess,
-): Promise<{ items: Array<{ status: string; fingerprint: string }> }> {
-  const child = spawn(NODE, [join(ROOT, "bin/keyheal.ts"), "keys", "list", "--json"], {
+/** `keyheal ARGS --json` against the runtime, parsed. */
+async function cliJson<T>(runtime: LocalRuntimeProcess, args: string[]): Promise<T> {
+  const child = spawn(NODE, [join(ROOT, "bin/keyheal.ts"), ...args, "--json"], {
     env: { ...process.env, ...RUNTIME_ENV, KEYHEAL_DATA_DIR: runtime.dataDir },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -359,5 +370,5 @@ async function keysJson(
     text += chunk.toString();
   });
   await new Promise((r) => child.once("exit", r));
-  return JSON.parse(text) as { items: Array<{ status: string; fingerprint: string }> };
+  return JSON.parse(text) as T;
 }

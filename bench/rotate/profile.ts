@@ -12,6 +12,7 @@ interface ProfileNode {
 }
 
 interface Profile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -35,8 +36,21 @@ function placeOf(url: string, name: string): string {
   return own ? `keyheal ${own[1]}/${own[2]?.split("/")[0]}` : url;
 }
 
-/** The summary of the largest profile in `dir`. */
-export async function summariseProfiles(dir: string, top = 15): Promise<ProfileSummary> {
+/**
+ * A span of the monotonic clock, in µs: V8 stamps profile samples with the same clock as
+ * `process.hrtime`, so a span measured in the bench selects the samples taken during it.
+ */
+export interface Window {
+  fromUs: number;
+  toUs: number;
+}
+
+/** The summary of the largest profile in `dir`, over `window` when given (else its whole life). */
+export async function summariseProfiles(
+  dir: string,
+  window?: Window,
+  top = 15,
+): Promise<ProfileSummary> {
   const files = (await readdir(dir)).filter((f) => f.endsWith(".cpuprofile"));
   let best: Profile | undefined;
   for (const file of files) {
@@ -46,8 +60,12 @@ export async function summariseProfiles(dir: string, top = 15): Promise<ProfileS
   if (!best) throw new Error(`no .cpuprofile in ${dir}`);
   const byId = new Map(best.nodes.map((n) => [n.id, n]));
   const selfMs = new Map<number, number>();
+  let at = best.startTime;
   best.samples.forEach((id, i) => {
-    selfMs.set(id, (selfMs.get(id) ?? 0) + (best.timeDeltas[i] ?? 0) / 1000);
+    const delta = best.timeDeltas[i] ?? 0;
+    at += delta;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
+    selfMs.set(id, (selfMs.get(id) ?? 0) + delta / 1000);
   });
   const functions = new Map<string, { name: string; where: string; ms: number }>();
   const places = new Map<string, number>();

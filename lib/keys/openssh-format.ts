@@ -56,6 +56,8 @@ export interface OpenSshEnvelope {
   kdfName: string;
   /** Public key blobs stored in clear; ssh-keygen always writes exactly one. */
   publicBlobs: Buffer[];
+  /** The private section as stored: encrypted unless `cipherName` is `"none"`. */
+  privateSection: Buffer;
 }
 
 /** Reads the cleartext header of an OpenSSH private key file body (the base64-decoded armor). */
@@ -72,8 +74,8 @@ export function decodeOpenSshEnvelope(body: Buffer): OpenSshEnvelope {
     if (count === 0) throw new WireFormatError("no keys");
     const publicBlobs: Buffer[] = [];
     for (let i = 0; i < count; i++) publicBlobs.push(reader.readString());
-    reader.readString(); // private section, possibly encrypted
-    return { cipherName, kdfName, publicBlobs };
+    const privateSection = reader.readString(); // possibly encrypted
+    return { cipherName, kdfName, publicBlobs, privateSection };
   } catch (error) {
     if (!(error instanceof WireFormatError)) throw error;
     throw new UnparseableKeyError("the OpenSSH key structure is truncated or corrupt", {

@@ -12,7 +12,9 @@
 import { createPrivateKey, type KeyObject, sign } from "node:crypto";
 import type { ParsedKey } from "ssh2";
 import keyParser from "ssh2/lib/protocol/keyParser.js";
+import { looksArmored, normaliseKeyText, parseArmor } from "./armor.ts";
 import { PublicKeyNotPrivateError, UnparseableKeyError } from "./errors.ts";
+import { decodeOpenSshEnvelope, OPENSSH_LABEL } from "./openssh-format.ts";
 
 /** Enough for every generation a fleet may still hold, and the operator keys of a resolve job. */
 export const PARSED_KEY_CACHE_SIZE = 64;
@@ -27,7 +29,8 @@ const DEFAULT_HASH: Readonly<Record<string, string | null>> = {
 };
 
 interface Entry {
-  source: string;
+  /** What the key was parsed from, as {@link identityOf} gives it. */
+  identity: string;
   key: ParsedKey;
 }
 
@@ -50,14 +53,15 @@ export class ParsedKeyCache {
    */
   get(fingerprint: string, privateKey: string): ParsedKey {
     const cached = this.#entries.get(fingerprint);
-    if (cached && cached.source === privateKey) {
+    const identity = identityOf(privateKey);
+    if (cached && cached.identity === identity) {
       this.#entries.delete(fingerprint);
       this.#entries.set(fingerprint, cached);
       return cached.key;
     }
     const key = parseOnce(privateKey);
     this.#entries.delete(fingerprint);
-    this.#entries.set(fingerprint, { source: privateKey, key });
+    this.#entries.set(fingerprint, { identity, key });
     if (this.#entries.size > this.#size) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
@@ -71,6 +75,30 @@ export class ParsedKeyCache {
 
   clear(): void {
     this.#entries.clear();
+  }
+}
+
+/**
+ * The key text with what varies between two encodings of one key taken out: an unencrypted
+ * OpenSSH file's check value, which keyheal writes at random at each encoding
+ * (lib/keys/keypair.ts), so the same key read again from the key store (once per task) arrives
+ * as a new text. Everything else, the private key itself included, stays part of the identity,
+ * so a different private half under the same fingerprint is never taken for the cached one.
+ */
+function identityOf(privateKey: string): string {
+  const text = normaliseKeyText(privateKey);
+  if (!looksArmored(text)) return privateKey;
+  try {
+    const armor = parseArmor(text);
+    if (armor.label !== OPENSSH_LABEL) return privateKey;
+    const envelope = decodeOpenSshEnvelope(armor.body);
+    if (envelope.cipherName !== "none" || envelope.privateSection.length < 8) return privateKey;
+    // The section is a view of the decoded body: its two 32-bit check values are zeroed in place.
+    envelope.privateSection.fill(0, 0, 8);
+    return armor.body.toString("base64");
+  } catch {
+    // Not a well-formed OpenSSH file: the parse that follows says what is wrong with it.
+    return privateKey;
   }
 }
 

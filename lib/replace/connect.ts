@@ -1,12 +1,8 @@
 import type { KeyPair } from "../keys/types.ts";
+import { openSession } from "../ssh/connect.ts";
 import { AuthRejectedError } from "../ssh/errors.ts";
-import {
-  type Credential,
-  openSession,
-  type SessionTarget,
-  type SshSession,
-  type SshTimeouts,
-} from "../ssh/session.ts";
+import type { SshSession } from "../ssh/session.ts";
+import type { Credential, SessionTarget, SshTimeouts } from "../ssh/types.ts";
 
 /** A platform key generation; generation numbers grow with each rotation. */
 export interface Generation {

@@ -1,5 +1,5 @@
 import { OperationFailedError } from "../failures/errors.ts";
-import type { SshTimeouts } from "../ssh/session.ts";
+import type { SshTimeouts } from "../ssh/types.ts";
 import { classify } from "./classify.ts";
 import { connectWithGenerations, type Generation } from "./connect.ts";
 import type { DeviceTarget } from "./heal-device.ts";

@@ -1,13 +1,9 @@
 import { editAuthorizedKeys } from "../authorized-keys/index.ts";
 import { type Operation, OperationFailedError } from "../failures/errors.ts";
 import type { KeyPair } from "../keys/types.ts";
+import { openSession } from "../ssh/connect.ts";
 import type { Stage } from "../ssh/errors.ts";
-import {
-  type Credential,
-  openSession,
-  type SessionTarget,
-  type SshTimeouts,
-} from "../ssh/session.ts";
+import type { Credential, SessionTarget, SshTimeouts } from "../ssh/types.ts";
 import {
   authorizedKeysPathSegments,
   DEFAULT_AUTHORIZED_KEYS_PATH,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { RemoteShell } from "../ssh/remote-shell.ts";
-import { MAX_OUTPUT_BYTES } from "../ssh/session.ts";
+import { MAX_OUTPUT_BYTES } from "../ssh/types.ts";
 import {
   AuthorizedKeysTooLargeError,
   ConcurrentModificationError,

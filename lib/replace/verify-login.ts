@@ -1,12 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { OperationFailedError } from "../failures/errors.ts";
+import { openSession } from "../ssh/connect.ts";
 import { AuthRejectedError, HostKeyMismatchError, type Stage } from "../ssh/errors.ts";
-import {
-  openSession,
-  type SessionTarget,
-  type SshSession,
-  type SshTimeouts,
-} from "../ssh/session.ts";
+import type { SshSession } from "../ssh/session.ts";
+import type { SessionTarget, SshTimeouts } from "../ssh/types.ts";
 import { classify } from "./classify.ts";
 import { type Generation, generationCredentials } from "./connect.ts";
 import { VerificationFailedError } from "./errors.ts";

@@ -8,7 +8,8 @@ import {
   RemoteProtocolError,
   SudoFailedError,
 } from "./errors.ts";
-import { type ExecResult, MAX_OUTPUT_BYTES, type SshSession } from "./session.ts";
+import type { SshSession } from "./session.ts";
+import { type ExecResult, MAX_OUTPUT_BYTES } from "./types.ts";
 
 /**
  * One long-lived POSIX `sh` per connection, spoken to in framed commands (docs/protocol.md).

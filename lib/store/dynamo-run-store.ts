@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from "node:zlib";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -163,6 +164,13 @@ function bounded(value: unknown): unknown {
 /**
  * The item for a run: no NULL `deviceId` (a GSI key cannot be NULL; the index is sparse), and
  * steps from the middle dropped (counted in `stepsOmitted`) until it fits in one item.
+ *
+ * The steps are kept as one gzipped JSON attribute (`stepsGzip`, binary), as DynamoDB's guide
+ * advises for large attributes, not as a list of maps: a rotation's run is rewritten every second
+ * and read at every poll of `keys rotate --wait`, with a step per state of every device, and as a
+ * list of maps every attribute of every step was marshalled, validated and unmarshalled at each
+ * call, in the client and in the embedded engine (the largest share of the runtime's CPU during a
+ * rotation, bench/RESULTS.md). The size bound stays on the JSON, so what a reader gets is as before.
  */
 function toItem(run: RunRecord): Item {
   const { deviceId, steps, ...rest } = run;
@@ -171,20 +179,32 @@ function toItem(run: RunRecord): Item {
     deviceId: deviceId ?? undefined,
     input: bounded(run.input),
     output: bounded(run.output),
-    steps: steps.map((step) => compact({ ...step })),
   });
-  let excess = byteLength(item) - MAX_ITEM_BYTES;
-  if (excess <= 0) return item;
-  const kept = item.steps as RunStep[];
-  let omitted = 0;
-  while (excess > 0 && kept.length > KEEP_FIRST_STEPS + 1) {
-    // The oldest steps after the first few go first: the latest show where the run is.
-    const [dropped] = kept.splice(KEEP_FIRST_STEPS, 1);
-    excess -= byteLength(dropped) + 1;
-    omitted++;
+  // JSON drops undefined members itself; the steps are serialised once unless they must shrink.
+  let stepsJson = JSON.stringify(steps);
+  let excess = byteLength(item) + Buffer.byteLength(stepsJson) - MAX_ITEM_BYTES;
+  if (excess > 0) {
+    const kept = [...steps];
+    let omitted = 0;
+    while (excess > 0 && kept.length > KEEP_FIRST_STEPS + 1) {
+      // The oldest steps after the first few go first: the latest show where the run is.
+      const [dropped] = kept.splice(KEEP_FIRST_STEPS, 1);
+      excess -= byteLength(dropped) + 1;
+      omitted++;
+    }
+    item.stepsOmitted = (run.stepsOmitted ?? 0) + omitted;
+    stepsJson = JSON.stringify(kept);
   }
-  item.stepsOmitted = (run.stepsOmitted ?? 0) + omitted;
+  item.stepsGzip = gzipSync(stepsJson);
   return item;
+}
+
+/** The steps of an item: gzipped JSON, or a list of maps in items written before it was. */
+function stepsOf(item: Item): Item[] {
+  if (item.stepsGzip instanceof Uint8Array) {
+    return JSON.parse(gunzipSync(item.stepsGzip).toString("utf8")) as Item[];
+  }
+  return (item.steps as Item[] | undefined) ?? [];
 }
 
 function toRun(item: Item): RunRecord {
@@ -199,7 +219,7 @@ function toRun(item: Item): RunRecord {
     output: item.output,
     error: item.error as string | undefined,
     cause: item.cause as string | undefined,
-    steps: ((item.steps as Item[] | undefined) ?? []).map(toStep),
+    steps: stepsOf(item).map(toStep),
     stepsOmitted: item.stepsOmitted as number | undefined,
     progress: item.progress as RunRecord["progress"],
     expiresAt: item.expiresAt as number,

@@ -2,8 +2,8 @@ import { expect } from "vitest";
 import { OperationFailedError } from "../../lib/failures/errors.ts";
 import type { Generation } from "../../lib/replace/connect.ts";
 import type { DeviceTarget } from "../../lib/replace/heal-device.ts";
+import { openSession } from "../../lib/ssh/connect.ts";
 import { AuthRejectedError } from "../../lib/ssh/errors.ts";
-import { openSession } from "../../lib/ssh/session.ts";
 
 /** Where a device answers: a real sshd (fleet.ts) or the in-process ssh2 device (simulated.ts). */
 export interface LoginAddress {

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OperationFailedError } from "../../lib/failures/errors.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import { type Generation, healDevice } from "../../lib/replace/heal-device.ts";
+import { openSession } from "../../lib/ssh/connect.ts";
 import { HostKeyNotPinnedError } from "../../lib/ssh/errors.ts";
-import { openSession } from "../../lib/ssh/session.ts";
 import { type Fleet, freePort, startFleet, type TestDevice } from "../harness/fleet.ts";
 
 const gen1: Generation = { generation: 1, key: generateKeyPair() };

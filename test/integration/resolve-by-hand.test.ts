@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "v
 import { OperationFailedError } from "../../lib/failures/errors.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import { type Generation, healDevice } from "../../lib/replace/heal-device.ts";
-import { openSession } from "../../lib/ssh/session.ts";
+import { openSession } from "../../lib/ssh/connect.ts";
 import { type Fleet, startFleet, type TestDevice } from "../harness/fleet.ts";
 import { OPS_USER, run, userExists } from "../harness/system.ts";
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OperationFailedError } from "../../lib/failures/errors.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import { type Generation, healDevice, type ReplaceStep } from "../../lib/replace/heal-device.ts";
-import { openSession } from "../../lib/ssh/session.ts";
+import { openSession } from "../../lib/ssh/connect.ts";
 import { type Fleet, startFleet, type TestDevice } from "../harness/fleet.ts";
 import { run } from "../harness/system.ts";
 import { printTable } from "./harness.ts";

@@ -1,4 +1,5 @@
 // Fixed dates lie in the real future: DynamoDB Local runs TTL deletion against the real clock.
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoRunStore } from "../../../lib/store/dynamo-run-store.ts";
 import type { RunRecord, RunStep } from "../../../lib/store/runs.ts";
@@ -6,6 +7,7 @@ import { type DynamoHarness, startDynamo } from "../../harness/dynamo.ts";
 
 let dynamo: DynamoHarness;
 let store: DynamoRunStore;
+let runsTable: string;
 let now: number;
 
 beforeAll(async () => {
@@ -17,6 +19,7 @@ afterAll(async () => {
 beforeEach(async () => {
   now = Date.parse("2031-05-01T08:00:00Z");
   const tables = await dynamo.newTables();
+  runsTable = tables.runs;
   store = new DynamoRunStore({ client: dynamo.client, tableName: tables.runs, clock: () => now });
 });
 
@@ -139,5 +142,50 @@ describe("run store", () => {
     expect(stored?.steps[0]?.name).toBe("ReplaceKey-device-0");
     expect(stored?.steps.at(-1)?.name).toBe("ReplaceKey-device-3999");
     expect(stored?.output).toMatchObject({ truncated: true });
+  });
+
+  it("reads a run written with its steps as a list of maps, as items were before", async () => {
+    const steps: RunStep[] = [
+      {
+        name: "Detect",
+        type: "Task",
+        status: "SUCCEEDED",
+        startedAt: "2031-05-01T08:00:00.100Z",
+        endedAt: "2031-05-01T08:00:00.200Z",
+      },
+      { name: "Replace", type: "Task", status: "RUNNING", startedAt: "2031-05-01T08:00:00.300Z" },
+    ];
+    await dynamo.client.send(
+      new PutCommand({
+        TableName: runsTable,
+        Item: {
+          id: "legacy",
+          workflow: "reconnect",
+          deviceId: "web-1",
+          status: "RUNNING",
+          startedAt: "2031-05-01T08:00:00.000Z",
+          steps,
+          expiresAt: Date.parse("2031-06-01T00:00:00Z") / 1000,
+        },
+      }),
+    );
+    expect((await store.get("legacy"))?.steps).toEqual(steps);
+  });
+
+  it("keeps the steps of a large rotation whole, in order, through a write and a read", async () => {
+    const started = run("fleet", null, "2031-05-01T08:00:00.000Z");
+    const steps: RunStep[] = Array.from({ length: 1200 }, (_, i) => ({
+      name: ["AcquireLease", "Install", "MarkInstalled"][i % 3] as string,
+      type: "Task",
+      status: i === 1199 ? "RUNNING" : "SUCCEEDED",
+      startedAt: new Date(Date.parse("2031-05-01T08:00:00Z") + i).toISOString(),
+      ...(i === 1199
+        ? {}
+        : { endedAt: new Date(Date.parse("2031-05-01T08:00:01Z") + i).toISOString() }),
+    }));
+    expect(await store.put({ ...started, steps })).toBe(true);
+    const stored = await store.get("fleet");
+    expect(stored?.stepsOmitted).toBeUndefined();
+    expect(stored?.steps).toEqual(steps);
   });
 });

@@ -56,7 +56,10 @@ describe("OpenSSH private key format", () => {
       cipherName: "none",
       kdfName: "none",
       publicBlobs: [ours.publicBlob],
+      privateSection: expect.any(Buffer),
     });
+    // Unencrypted, the private section opens with the check value, twice.
+    expect(ourEnvelope.privateSection.subarray(0, 8).toString("hex")).toBe("0000000100000001");
 
     const theirs = dir.generate(["-t", "ed25519", "-N", "a passphrase", "-a", "1"]);
     const theirEnvelope = decodeOpenSshEnvelope(parseArmor(theirs.privateKey.trim()).body);

@@ -1,7 +1,7 @@
 import keyParser from "ssh2/lib/protocol/keyParser.js";
 import { describe, expect, it } from "vitest";
 import { PublicKeyNotPrivateError, UnparseableKeyError } from "../../../lib/keys/errors.ts";
-import { generateKeyPair } from "../../../lib/keys/index.ts";
+import { generateKeyPair, importPrivateKey } from "../../../lib/keys/index.ts";
 import { ParsedKeyCache } from "../../../lib/keys/parsed-key-cache.ts";
 import type { GenerateKeyPairOptions } from "../../../lib/keys/types.ts";
 
@@ -33,6 +33,18 @@ describe("parsed key cache", () => {
     const cache = new ParsedKeyCache();
     const first = cache.get(pair.fingerprint, pair.privateKey);
     expect(cache.get(pair.fingerprint, pair.privateKey)).toBe(first);
+    expect(cache.size).toBe(1);
+  });
+
+  it("issue 12.3: the same key read again from the key store, in a new encoding, is not parsed again", () => {
+    const pair = generateKeyPair({ type: "rsa", bits: 2048 });
+    // What the key store hands each task: the stored key imported again, re-encoded with a new
+    // random check value, so the text differs while the key does not.
+    const [first, second] = [importPrivateKey(pair.privateKey), importPrivateKey(pair.privateKey)];
+    expect(first.privateKey).not.toBe(second.privateKey);
+    const cache = new ParsedKeyCache();
+    const parsed = cache.get(first.fingerprint, first.privateKey);
+    expect(cache.get(second.fingerprint, second.privateKey)).toBe(parsed);
     expect(cache.size).toBe(1);
   });
 
