@@ -1,7 +1,7 @@
 import type { JobRecord, JobRun } from "../../jobs/types.ts";
 import { NotFoundError } from "../../store/errors.ts";
-import type { RunRecord } from "../../store/runs.ts";
-import type { ApiHandler, RunReader } from "../types.ts";
+import type { RunReader, RunRecord } from "../../store/runs.ts";
+import type { ApiHandler } from "../types.ts";
 
 const JOB_ID = /^job-[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Run reads in flight at once: Step Functions' DescribeExecution has a small token bucket. */
