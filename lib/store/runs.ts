@@ -6,12 +6,14 @@
  */
 import type { Page } from "../paging/page.ts";
 
-export const RUN_STATUSES = ["RUNNING", "SUCCEEDED", "FAILED"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+import type { RunStatus, StepStatus } from "../contract/vocabulary.ts";
 
-/** A step can also end CAUGHT: it failed and a Catch moved the run on. */
-export const STEP_STATUSES = [...RUN_STATUSES, "CAUGHT"] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];
+export {
+  RUN_STATUSES,
+  type RunStatus,
+  STEP_STATUSES,
+  type StepStatus,
+} from "../contract/vocabulary.ts";
 
 /** One state of the workflow, as it ran. */
 export interface RunStep {
