@@ -1,7 +1,6 @@
+import type { KeyStatus } from "../contract/vocabulary.ts";
 import type { Page } from "../paging/page.ts";
 import type { KeyPair, SshKeyAlgorithm } from "./types.ts";
-
-import type { KeyStatus } from "../contract/vocabulary.ts";
 
 export type { KeyStatus } from "../contract/vocabulary.ts";
 

@@ -6,7 +6,6 @@ export type { KeyType, SshKeyAlgorithm } from "../contract/vocabulary.ts";
 /** ECDSA curve, named as in `ssh-keygen -t ecdsa -b 256|384|521`. */
 export type EcdsaCurve = "p256" | "p384" | "p521";
 
-
 /** A validated SSH public key. */
 export interface PublicKey {
   algorithm: SshKeyAlgorithm;

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { Page } from "../paging/page.ts";
 
 import type { RunStatus, StepStatus } from "../contract/vocabulary.ts";
+import type { Page } from "../paging/page.ts";
 
 export {
   RUN_STATUSES,
