@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ErrorAnswer } from "../contract/api.ts";
 import { InvalidEventError } from "../events/errors.ts";
 import { KeyError, MissingPassphraseError, WrongPassphraseError } from "../keys/errors.ts";
 import {
@@ -81,10 +82,10 @@ export class ForeignRequestError extends ApiError {
   override name = "ForeignRequestError";
 }
 
-/** What an error answers: status and body. */
+/** What an error answers: status and a body of the contract (lib/contract/api.ts). */
 export interface ErrorResponse {
   status: number;
-  body: { error: string; message: string; field?: string; issues?: SchemaIssue[] };
+  body: ErrorAnswer;
   headers?: Record<string, string>;
 }
 

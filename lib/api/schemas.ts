@@ -6,15 +6,14 @@
  * @module
  */
 import * as z from "zod";
+import { AUTH_STATUSES, CAUSE_NAMES, KEY_TYPES, OPERATIONS } from "../contract/vocabulary.ts";
 import {
   DeviceRegistrationSchema,
   typeError,
   UsernameSchema,
   uniqueDevices,
 } from "../devices/schemas.ts";
-import { AUTH_STATUSES } from "../devices/types.ts";
 import { DeviceIdSchema } from "../events/schemas.ts";
-import { CAUSE_NAMES, type Cause } from "../failures/causes.ts";
 import { MAX_PAGE_SIZE } from "../store/dynamo-util.ts";
 import { issuesOf } from "../validation/issues.ts";
 import { INSTANT_EXAMPLES, parseInstant } from "../validation/time.ts";
@@ -170,8 +169,6 @@ export const ImportKeyBody = z.strictObject({
   passphrase: z.string({ error: "must be a passphrase string" }).max(1024).optional(),
 });
 
-export const KEY_TYPES = ["ed25519", "rsa", "ecdsa"] as const;
-
 /** Step Functions runs at most 10,000 Distributed Map children at once. */
 export const MAX_ROTATE_CONCURRENCY = 10_000;
 
@@ -208,13 +205,11 @@ const instant = (now: () => Date) =>
     return z.NEVER;
   });
 
-export const OPERATIONS = ["DETECT", "REPLACE", "VERIFY", "ROLLBACK", "ROTATE", "RESOLVE"] as const;
-
 const failureFilter = (now: () => Date) => ({
   deviceId: DeviceId.optional(),
   operation: z.enum(OPERATIONS, { error: `must be one of ${OPERATIONS.join(", ")}` }).optional(),
   cause: z
-    .enum(CAUSE_NAMES as [Cause, ...Cause[]], {
+    .enum(CAUSE_NAMES, {
       error: "must be a failure cause such as AUTH_REJECTED",
     })
     .optional(),

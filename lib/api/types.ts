@@ -1,5 +1,5 @@
 import type { JobStore } from "../jobs/types.ts";
-import type { RunStore } from "../store/runs.ts";
+import type { RunReader } from "../store/runs.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
 import type { IntakeDeps, IntakeOptions } from "../workflows/intake.ts";
 import type { WorkflowStarter } from "../workflows/starters.ts";
@@ -24,9 +24,6 @@ export interface ApiContext {
   /** How long the operator's resolve secrets live; default 900 s. */
   resolveSecretTtlSeconds?: number;
 }
-
-/** Reads one run by the id starting it answered. */
-export type RunReader = Pick<RunStore, "get">;
 
 /** A request, transport stripped: path parameters decoded, query as one value per name. */
 export interface ApiRequest {

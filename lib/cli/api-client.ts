@@ -5,47 +5,40 @@
  *
  * @module
  */
-import { ApiTransport, isObject, type Query } from "./api-transport.ts";
+import type {
+  AnswerOf,
+  DeviceView,
+  EventAnswer,
+  FailureStatsView,
+  FailuresDeleted,
+  FailureView,
+  JobView,
+  KeyView,
+  PageView,
+  ResolveStarted,
+  RouteKey,
+  RunStarted,
+  RunView,
+} from "../contract/api.ts";
+import { ApiTransport, type Query } from "./api-transport.ts";
 import { UnexpectedResponseError } from "./errors.ts";
-import {
-  type DeviceView,
-  device,
-  type FailureStatsView,
-  type FailureView,
-  failure,
-  type JobView,
-  job,
-  type KeyView,
-  key,
-  type PageView,
-  type RunView,
-  run,
-} from "./shapes.ts";
 
 export type { ApiClientOptions, Query } from "./api-transport.ts";
+export type { ResolveStarted, RunStarted as StartedRun };
 
-/** What starting one run answers. */
-export interface StartedRun {
-  runId: string;
-}
-
-/** `POST /devices/resolve`: one run per device, tracked as one job (`jobId` from newer APIs). */
-export interface ResolveStarted {
-  jobId?: string;
-  runs: { deviceId: string; runId: string }[];
+/** A device to resolve: its own admin user, and its own credential where it has one. */
+export interface ResolveTarget {
+  id: string;
+  adminUser: string;
+  loginUser?: string;
+  password?: string;
+  privateKey?: string;
+  passphrase?: string;
 }
 
 export interface ResolveRequest {
   mode: "space-key" | "custom-key";
-  /** Each device's own admin user, and its own credential where it has one. */
-  devices: {
-    id: string;
-    adminUser: string;
-    loginUser?: string;
-    password?: string;
-    privateKey?: string;
-    passphrase?: string;
-  }[];
+  devices: ResolveTarget[];
   /** For the devices without their own. */
   password?: string;
   privateKey?: string;
@@ -62,10 +55,7 @@ export interface FailureFilter {
 }
 
 /** One round of `DELETE /failures` with a `limit`: `more` when matches remain. */
-export interface DeletedPage {
-  deleted: number;
-  more: boolean;
-}
+export type DeletedPage = FailuresDeleted;
 
 /** How much of a list to fetch: everything (the default), or at most `limit` from `cursor`. */
 export interface ListWindow {
@@ -75,167 +65,135 @@ export interface ListWindow {
 
 const PAGE_SIZE = 100;
 
+/**
+ * The contract's schemas and the issue formatter, loaded with the first answer (the module
+ * cache keeps them): `--help` and usage errors never load zod.
+ */
+const schemas = () =>
+  Promise.all([import("../contract/api.ts"), import("../validation/issues.ts")]);
+
+/**
+ * Every answer is parsed by its route's schema of lib/contract/api.ts, the same the API is
+ * tested against; an answer that is not the contract is an UnexpectedResponseError (exit 3)
+ * naming the fields that are off.
+ */
 export class ApiClient extends ApiTransport {
   listDevices(
     filter: { status?: string | undefined; search?: string | undefined },
     window: ListWindow = {},
-  ) {
-    return this.#list("/devices", { status: filter.status, q: filter.search }, window, device);
+  ): Promise<PageView<DeviceView>> {
+    return this.#list(
+      "GET /devices",
+      "/devices",
+      { status: filter.status, q: filter.search },
+      window,
+    );
   }
 
-  async importDevices(devices: readonly object[]): Promise<PageView<DeviceView>> {
-    const answer = await this.request("POST", "/devices", { body: { devices } });
-    const items = itemsOf(answer, "devices");
-    if (!items) throw new UnexpectedResponseError("POST", "/devices", "no items list");
-    return { items: items.map(device), nextCursor: null };
+  async importDevices(devices: readonly object[]): Promise<AnswerOf<"POST /devices">> {
+    return this.#call("POST /devices", "/devices", { body: { devices } });
   }
 
-  listKeys(window: ListWindow = {}) {
-    return this.#list("/keys", {}, window, key);
+  listKeys(window: ListWindow = {}): Promise<PageView<KeyView>> {
+    return this.#list<KeyView>("GET /keys", "/keys", {}, window);
   }
 
-  async importKey(body: { privateKey: string; passphrase?: string }): Promise<KeyView> {
-    const answer = await this.request("POST", "/keys/import", { body });
-    // Either the key itself or `{ key }`.
-    const record = isObject(answer) && isObject(answer.key) ? answer.key : answer;
-    if (!isObject(record) || typeof record.fingerprint !== "string") {
-      throw new UnexpectedResponseError("POST", "/keys/import", "no key in the answer");
-    }
-    return key(record);
+  importKey(body: { privateKey: string; passphrase?: string }): Promise<KeyView> {
+    return this.#call("POST /keys/import", "/keys/import", { body });
   }
 
-  async rotateKeys(body: {
-    type?: string;
-    concurrency?: number;
-    canary?: number;
-  }): Promise<StartedRun> {
-    return this.#started("POST", "/keys/rotate", body);
+  rotateKeys(body: { type?: string; concurrency?: number; canary?: number }): Promise<RunStarted> {
+    return this.#call("POST /keys/rotate", "/keys/rotate", { body });
   }
 
   /** `POST /events`: the intake's answer; `runId` when a run was started (or already was). */
-  async postEvent(event: object): Promise<Record<string, unknown>> {
-    const answer = await this.request("POST", "/events", { body: event });
-    if (!isObject(answer)) throw new UnexpectedResponseError("POST", "/events", "not an object");
-    return answer;
+  postEvent(event: object): Promise<EventAnswer> {
+    return this.#call("POST /events", "/events", { body: event });
   }
 
-  async resolve(body: ResolveRequest): Promise<ResolveStarted> {
-    const answer = await this.request("POST", "/devices/resolve", { body });
-    const runs = isObject(answer) ? answer.runs : undefined;
-    if (
-      !Array.isArray(runs) ||
-      !runs.every((each) => isObject(each) && typeof each.runId === "string")
-    ) {
-      throw new UnexpectedResponseError("POST", "/devices/resolve", "no runs list");
-    }
-    const jobId = isObject(answer) && typeof answer.jobId === "string" ? answer.jobId : undefined;
-    return { ...(jobId === undefined ? {} : { jobId }), runs: runs as ResolveStarted["runs"] };
+  resolve(body: ResolveRequest): Promise<ResolveStarted> {
+    return this.#call("POST /devices/resolve", "/devices/resolve", { body });
   }
 
-  async getJob(id: string): Promise<JobView> {
-    const path = `/jobs/${encodeURIComponent(id)}`;
-    const answer = await this.request("GET", path);
-    if (!isObject(answer) || typeof answer.status !== "string" || !Array.isArray(answer.runs)) {
-      throw new UnexpectedResponseError("GET", path, "no job status and runs");
-    }
-    return job(answer);
+  getJob(id: string): Promise<JobView> {
+    return this.#call("GET /jobs/{id}", `/jobs/${encodeURIComponent(id)}`);
   }
 
-  listFailures(filter: FailureFilter, window: ListWindow = {}) {
-    return this.#list("/failures", { ...filter }, window, failure);
+  listFailures(filter: FailureFilter, window: ListWindow = {}): Promise<PageView<FailureView>> {
+    return this.#list<FailureView>("GET /failures", "/failures", { ...filter }, window);
   }
 
-  async getFailure(id: string): Promise<FailureView> {
-    return failure(await this.request("GET", `/failures/${encodeURIComponent(id)}`));
+  getFailure(id: string): Promise<FailureView> {
+    return this.#call("GET /failures/{id}", `/failures/${encodeURIComponent(id)}`);
   }
 
-  async deleteFailure(id: string): Promise<{ deleted: number }> {
-    const answer = await this.request("DELETE", `/failures/${encodeURIComponent(id)}`);
-    // 204 No Content is a success too: the one record is gone.
-    return { deleted: deletedOf(answer) ?? 1 };
+  deleteFailure(id: string): Promise<{ deleted: number }> {
+    return this.#call("DELETE /failures/{id}", `/failures/${encodeURIComponent(id)}`);
   }
 
   /**
    * Deletes the matching records: all of them, or at most `limit` (then `more` says whether
    * matches remain, so a caller can loop and show progress).
    */
-  async deleteFailures(filter: FailureFilter, limit?: number): Promise<DeletedPage> {
-    const answer = await this.request("DELETE", "/failures", { query: { ...filter, limit } });
-    const deleted = deletedOf(answer);
-    if (deleted === undefined) {
-      throw new UnexpectedResponseError("DELETE", "/failures", "no deleted count");
-    }
-    // An API that ignores `limit` deleted every match: nothing remains.
-    return { deleted, more: isObject(answer) && answer.more === true };
+  deleteFailures(filter: FailureFilter, limit?: number): Promise<DeletedPage> {
+    return this.#call("DELETE /failures", "/failures", { query: { ...filter, limit } });
   }
 
   /** `GET /failures/stats`: counts by cause over `since` (all time without it). */
-  async failureStats(filter: {
+  failureStats(filter: {
     deviceId?: string | undefined;
     since?: string | undefined;
     until?: string | undefined;
   }): Promise<FailureStatsView> {
-    const answer = await this.request("GET", "/failures/stats", { query: { ...filter } });
-    if (!isObject(answer) || typeof answer.total !== "number" || !Array.isArray(answer.items)) {
-      throw new UnexpectedResponseError("GET", "/failures/stats", "no total and items");
-    }
-    return answer as unknown as FailureStatsView;
+    return this.#call("GET /failures/stats", "/failures/stats", { query: { ...filter } });
   }
 
-  async retryFailure(id: string): Promise<StartedRun> {
-    return this.#started("POST", `/failures/${encodeURIComponent(id)}/retry`, {});
+  retryFailure(id: string): Promise<RunStarted> {
+    const path = `/failures/${encodeURIComponent(id)}/retry`;
+    return this.#call("POST /failures/{id}/retry", path, { body: {} });
   }
 
-  async getRun(id: string): Promise<RunView> {
-    const answer = await this.request("GET", `/runs/${encodeURIComponent(id)}`);
-    if (!isObject(answer) || typeof answer.status !== "string") {
-      throw new UnexpectedResponseError("GET", `/runs/${id}`, "no run status");
-    }
-    return run(answer);
+  getRun(id: string): Promise<RunView> {
+    return this.#call("GET /runs/{id}", `/runs/${encodeURIComponent(id)}`);
   }
 
-  async #started(method: string, path: string, body: object): Promise<StartedRun> {
-    const answer = await this.request(method, path, { body });
-    if (!isObject(answer) || typeof answer.runId !== "string") {
-      throw new UnexpectedResponseError(method, path, "no runId");
+  /** Sends the request of `route` to `path` and parses its answer by the route's schema. */
+  async #call<R extends RouteKey>(
+    route: R,
+    path: string,
+    options: { body?: unknown; query?: Query } = {},
+  ): Promise<AnswerOf<R>> {
+    const method = route.slice(0, route.indexOf(" "));
+    const answer = await this.request(method, path, options);
+    const [{ ANSWERS }, { describeIssues, issuesOf }] = await schemas();
+    const parsed = ANSWERS[route].body.safeParse(answer);
+    if (!parsed.success) {
+      const detail = describeIssues(issuesOf(parsed.error, "(answer)").slice(0, 3));
+      throw new UnexpectedResponseError(method, path, `not the contract: ${detail}`);
     }
-    return { runId: answer.runId };
+    return parsed.data as AnswerOf<R>;
   }
 
   /** Follows `nextCursor` until the last page, or until `window.limit` items. */
   async #list<T>(
+    route: "GET /devices" | "GET /keys" | "GET /failures",
     path: string,
     filter: Query,
     window: ListWindow,
-    shape: (value: unknown) => T,
   ): Promise<PageView<T>> {
     const items: T[] = [];
     let cursor = window.cursor;
     for (;;) {
       const wanted = window.limit === undefined ? PAGE_SIZE : window.limit - items.length;
-      const answer = await this.request("GET", path, {
+      const page = (await this.#call(route, path, {
         query: { ...filter, limit: Math.min(PAGE_SIZE, wanted), cursor },
-      });
-      const page = itemsOf(answer, "items");
-      if (!page) throw new UnexpectedResponseError("GET", path, "no items list");
-      items.push(...page.map(shape));
-      const next = isObject(answer) ? answer.nextCursor : undefined;
-      cursor = typeof next === "string" && next !== "" ? next : undefined;
-      if (cursor === undefined) return { items, nextCursor: null };
+      })) as PageView<T>;
+      items.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+      if (cursor === undefined || cursor === "") return { items, nextCursor: null };
       if (window.limit !== undefined && items.length >= window.limit) {
         return { items: items.slice(0, window.limit), nextCursor: cursor };
       }
     }
   }
-}
-
-function itemsOf(answer: unknown, alternative: string): unknown[] | undefined {
-  if (Array.isArray(answer)) return answer;
-  if (!isObject(answer)) return undefined;
-  const items = answer.items ?? answer[alternative];
-  return Array.isArray(items) ? items : undefined;
-}
-
-function deletedOf(answer: unknown): number | undefined {
-  return isObject(answer) && typeof answer.deleted === "number" ? answer.deleted : undefined;
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { resolve } from "node:path";
-import { AUTH_STATUSES } from "../devices/types.ts";
+import type { DeviceView } from "../contract/api.ts";
+import { AUTH_STATUSES } from "../contract/vocabulary.ts";
 import { stringOption } from "./args.ts";
 import {
   type CommandSpec,
@@ -16,7 +17,6 @@ import {
 import { EXIT, InputError } from "./errors.ts";
 import { readInputFile } from "./files.ts";
 import { renderJson, renderTable } from "./output.ts";
-import type { DeviceView } from "./shapes.ts";
 
 export function renderDevices(devices: readonly DeviceView[], width?: number): string {
   return renderTable(

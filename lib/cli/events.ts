@@ -31,9 +31,8 @@ export const eventsCommands: CommandSpec[] = [
       });
       const client = await context.client();
       const answer = await client.postEvent(event);
-      if (typeof answer.runId !== "string") {
-        const why = typeof answer.message === "string" ? answer.message : String(answer.reason);
-        throw new InputError(`no run started for ${deviceId}: ${why}`);
+      if (answer.outcome === "ignored") {
+        throw new InputError(`no run started for ${deviceId}: ${answer.message}`);
       }
       const what =
         answer.outcome === "duplicate"

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { CAUSE_NAMES } from "../failures/causes.ts";
+
+import type { FailureStatsView, FailureView } from "../contract/api.ts";
+import { CAUSE_NAMES, OPERATIONS } from "../contract/vocabulary.ts";
 import type { ApiClient, FailureFilter } from "./api-client.ts";
 import { flag, stringOption } from "./args.ts";
 import {
@@ -21,16 +23,12 @@ import { ApiError, CliError, EXIT, UnexpectedResponseError, UsageError } from ".
 import { formatTime, renderFields, renderJson, renderTable } from "./output.ts";
 import { confirm } from "./prompt.ts";
 import { finishStarted, WAIT } from "./runs.ts";
-import type { FailureStatsView, FailureView } from "./shapes.ts";
 import { countsLine, Progress } from "./wait.ts";
 
 /** Records one `DELETE /failures` round removes: small enough for a live count, large enough to be quick. */
 const DELETE_PAGE = 200;
 /** 20 million records: far beyond any failures table (records expire after 90 days). */
 const MAX_DELETE_ROUNDS = 100_000;
-
-/** The operations a failure record names (docs/architecture.md, Domain). */
-const OPERATIONS = ["DETECT", "REPLACE", "VERIFY", "ROLLBACK", "ROTATE", "RESOLVE"] as const;
 
 const FILTER_OPTIONS = {
   device: { type: "string", value: "D", description: "Only failures of device D" },

@@ -4,12 +4,13 @@
  *
  * @module
  */
+
+import type { JobView } from "../contract/api.ts";
 import { flag } from "./args.ts";
 import type { CommandSpec } from "./command.ts";
 import { EXIT, RunFailedError } from "./errors.ts";
 import { formatTime, renderFields, renderJson, renderTable } from "./output.ts";
 import { failureText } from "./runs.ts";
-import type { JobView } from "./shapes.ts";
 import { Progress, waitForJob } from "./wait.ts";
 
 export function renderJob(job: JobView): string {

@@ -3,6 +3,9 @@
  *
  * @module
  */
+
+import type { KeyView } from "../contract/api.ts";
+import { KEY_TYPES } from "../contract/vocabulary.ts";
 import { flag, stringOption } from "./args.ts";
 import {
   type CommandSpec,
@@ -16,9 +19,6 @@ import { readPrivateKeyFile } from "./files.ts";
 import { formatTime, renderJson, renderTable } from "./output.ts";
 import { finishStarted, WAIT } from "./runs.ts";
 import { readSecretFromStdin } from "./secrets.ts";
-import type { KeyView } from "./shapes.ts";
-
-export const KEY_TYPES = ["ed25519", "rsa", "ecdsa"] as const;
 
 function renderKeys(keys: readonly KeyView[]): string {
   return renderTable(

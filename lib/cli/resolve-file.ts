@@ -14,6 +14,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
+import type { ResolveTarget } from "./api-client.ts";
 import { checkDeviceId, USERNAME_PATTERN } from "./command.ts";
 import { InputError } from "./errors.ts";
 import { readInputFile, readPrivateKeyFile } from "./files.ts";
@@ -30,14 +31,7 @@ const KNOWN = new Set([
 ]);
 
 /** One device of the file, its secrets read. */
-export interface FileTarget {
-  id: string;
-  adminUser: string;
-  loginUser?: string;
-  password?: string;
-  privateKey?: string;
-  passphrase?: string;
-}
+export type FileTarget = ResolveTarget;
 
 export interface DevicesFile {
   /** `space-key` when the devices carry passwords, `custom-key` when they carry keys. */

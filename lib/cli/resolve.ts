@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ResolveRequest } from "./api-client.ts";
+import type { ResolveRequest, ResolveTarget } from "./api-client.ts";
 import { flag, stringOption } from "./args.ts";
 import { type CommandSpec, checkDeviceId, USERNAME_PATTERN } from "./command.ts";
 import { UsageError } from "./errors.ts";
@@ -15,16 +15,6 @@ import { finishStarted, WAIT } from "./runs.ts";
 import { readSecretFromStdin } from "./secrets.ts";
 
 const COMMAND = "resolve";
-
-/** A device to resolve, with its own credential when the devices file gives one. */
-interface ResolveTarget {
-  id: string;
-  adminUser: string;
-  loginUser?: string;
-  password?: string;
-  privateKey?: string;
-  passphrase?: string;
-}
 
 /** `DEVICE_ID` with the `--admin` user, or `USER@DEVICE_ID` with its own. */
 export function resolveTargets(

@@ -4,11 +4,12 @@
  *
  * @module
  */
+
+import type { RunStepView, RunView } from "../contract/api.ts";
 import { flag } from "./args.ts";
 import { type CommandContext, type CommandSpec, WAIT_OPTION } from "./command.ts";
 import { EXIT, RunFailedError } from "./errors.ts";
 import { elapsed, formatTime, renderFields, renderJson, renderTable } from "./output.ts";
-import type { RunStepView, RunView } from "./shapes.ts";
 import { Progress, type RunToWait, waitForJob, waitForRuns } from "./wait.ts";
 
 /** The option commands that start runs declare. */

@@ -5,11 +5,12 @@
  *
  * @module
  */
+
+import type { JobView, RunView } from "../contract/api.ts";
 import type { ApiClient } from "./api-client.ts";
 import { ApiError } from "./errors.ts";
 import type { CliOutput } from "./io.ts";
 import { formatDuration } from "./output.ts";
-import { type JobView, type RunView, runProgress } from "./shapes.ts";
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 /** First polls come quickly (most local runs end within a second), then once a second. */
@@ -144,7 +145,7 @@ export async function waitForRuns(
       if (runs.length === 1) {
         const only = runs[0] as RunToWait;
         const view = latest.get(only.runId);
-        const fanOut = view === undefined ? null : runProgress(view);
+        const fanOut = view?.progress ?? null;
         const step = view?.steps.at(-1)?.name;
         if (fanOut !== null && fanOut.total > 0) {
           // A rotation: the devices of the fan-out are what an operator watches.

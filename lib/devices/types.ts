@@ -1,17 +1,7 @@
-import type { Cause } from "../failures/causes.ts";
+import type { AuthStatus, Cause } from "../contract/vocabulary.ts";
 
-export const AUTH_STATUSES = [
-  "UNKNOWN",
-  "KEY_BASED",
-  "KEY_CONFLICT",
-  "CUSTOM_KEY_BASED",
-  "CREDENTIALS_BASED",
-  "HOST_KEY_CONFLICT",
-  "UNREACHABLE",
-  "RESOLVING",
-] as const;
 /** Where a device stands with keyheal (docs/architecture.md, Domain). */
-export type AuthStatus = (typeof AUTH_STATUSES)[number];
+export { AUTH_STATUSES, type AuthStatus } from "../contract/vocabulary.ts";
 
 /** What an inventory file, discovery or the API registers. */
 export interface DeviceRegistration {

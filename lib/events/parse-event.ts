@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { IgnoreReason } from "../contract/vocabulary.ts";
 import { DETAIL_TYPES, type EventType, eventTypeOf } from "./detail-types.ts";
 import { type EventIssue, InvalidEventError, UnknownEventTypeError } from "./errors.ts";
 import {
@@ -28,7 +29,7 @@ export interface ReconnectRequest {
 }
 
 /** Why an event starts no run; UNKNOWN_DEVICE is decided by the intake, after parsing. */
-export type IgnoreReason = "EC2_STATE_NOT_RUNNING" | "UNMANAGED_INSTANCE" | "UNKNOWN_DEVICE";
+export type { IgnoreReason } from "../contract/vocabulary.ts";
 
 /** A valid event that needs no run. */
 export interface IgnoredEvent {

@@ -1,6 +1,11 @@
+import type { Cause } from "../contract/vocabulary.ts";
+
+export { CAUSE_NAMES, type Cause } from "../contract/vocabulary.ts";
+
 /**
  * The catalogue of failure causes. Every failed operation is recorded with exactly one of
- * these, and each carries the one-line handling step an operator should take.
+ * these, and each carries the one-line handling step an operator should take. The names are
+ * the contract's (lib/contract/vocabulary.ts): every one has its entry here, and no other.
  */
 export const CAUSES = {
   INVALID_PRIVATE_KEY: {
@@ -94,11 +99,7 @@ export const CAUSES = {
     summary: "An unexpected error inside keyheal.",
     hint: "Retry once; if it fails again, report it with the failure id and the run id.",
   },
-} as const satisfies Record<string, { summary: string; hint: string }>;
-
-export type Cause = keyof typeof CAUSES;
-
-export const CAUSE_NAMES = Object.keys(CAUSES) as Cause[];
+} as const satisfies Record<Cause, { summary: string; hint: string }>;
 
 /**
  * Where an operation changes what a cause asks of the operator: when resolving by hand, a

@@ -1,7 +1,8 @@
+import type { Operation } from "../contract/vocabulary.ts";
 import type { Stage } from "../ssh/errors.ts";
 import { type Cause, hintFor } from "./causes.ts";
 
-export type Operation = "DETECT" | "REPLACE" | "VERIFY" | "ROLLBACK" | "ROTATE" | "RESOLVE";
+export type { Operation } from "../contract/vocabulary.ts";
 
 /**
  * A failed operation on one device, with the cause an operator acts on. The original error is

@@ -5,8 +5,9 @@
  * @module
  */
 
-export const JOB_KINDS = ["resolve"] as const;
-export type JobKind = (typeof JOB_KINDS)[number];
+import type { JobKind } from "../contract/vocabulary.ts";
+
+export { JOB_KINDS, type JobKind } from "../contract/vocabulary.ts";
 
 /** One device's run within a job; its outcome once the run has ended. */
 export interface JobRun {

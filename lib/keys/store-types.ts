@@ -1,7 +1,8 @@
+import type { KeyStatus } from "../contract/vocabulary.ts";
 import type { Page } from "../paging/page.ts";
 import type { KeyPair, SshKeyAlgorithm } from "./types.ts";
 
-export type KeyStatus = "CURRENT" | "PREVIOUS" | "RETIRED";
+export type { KeyStatus } from "../contract/vocabulary.ts";
 
 /** A platform key generation as stored: public half and fingerprint; the private key is a secret. */
 export interface KeyGenerationRecord {

@@ -1,16 +1,10 @@
-/** Kind of key {@link generateKeyPair} can create. */
-export type KeyType = "ed25519" | "rsa" | "ecdsa";
+import type { KeyType, SshKeyAlgorithm } from "../contract/vocabulary.ts";
+
+/** The kind of key {@link generateKeyPair} creates, and the algorithm an authorized_keys line names. */
+export type { KeyType, SshKeyAlgorithm } from "../contract/vocabulary.ts";
 
 /** ECDSA curve, named as in `ssh-keygen -t ecdsa -b 256|384|521`. */
 export type EcdsaCurve = "p256" | "p384" | "p521";
-
-/** SSH public key algorithm, as written at the start of an authorized_keys line. */
-export type SshKeyAlgorithm =
-  | "ssh-ed25519"
-  | "ssh-rsa"
-  | "ecdsa-sha2-nistp256"
-  | "ecdsa-sha2-nistp384"
-  | "ecdsa-sha2-nistp521";
 
 /** A validated SSH public key. */
 export interface PublicKey {

@@ -7,6 +7,7 @@ import type { WorkflowDeps } from "../workflows/deps.ts";
 import { ProgressTracker } from "../workflows/progress.ts";
 import { TASKS, type TaskName } from "../workflows/tasks/index.ts";
 import { releaseRun } from "../workflows/tasks/rotate.ts";
+import { WORKFLOWS, type WorkflowName } from "../workflows/workflow-names.ts";
 import {
   COUNT_FAILURE_STATE,
   FailureTallies,
@@ -14,9 +15,7 @@ import {
   READ_ITEMS_SUFFIX,
   readItems,
 } from "./distributed-map.ts";
-
-export const WORKFLOWS = ["reconnect", "resolve", "rotate"] as const;
-export type WorkflowName = (typeof WORKFLOWS)[number];
+export { WORKFLOWS, type WorkflowName };
 
 type Json = Parameters<StateMachine["run"]>[0];
 type EventLog = Awaited<

@@ -4,15 +4,16 @@
  *
  * @module
  */
-import type { Page } from "../devices/types.ts";
-import type { RunProgress } from "../workflows/progress.ts";
 
-export const RUN_STATUSES = ["RUNNING", "SUCCEEDED", "FAILED"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+import type { RunStatus, StepStatus } from "../contract/vocabulary.ts";
+import type { Page } from "../paging/page.ts";
 
-/** A step can also end CAUGHT: it failed and a Catch moved the run on. */
-export const STEP_STATUSES = [...RUN_STATUSES, "CAUGHT"] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];
+export {
+  RUN_STATUSES,
+  type RunStatus,
+  STEP_STATUSES,
+  type StepStatus,
+} from "../contract/vocabulary.ts";
 
 /** One state of the workflow, as it ran. */
 export interface RunStep {
@@ -31,6 +32,19 @@ export interface RunStep {
   caughtBy?: string | undefined;
   /** How many times a Retry ran the step again. */
   retries?: number | undefined;
+}
+
+/**
+ * Fan-out progress of a run: how many items its Map states were given, how many iterations have
+ * ended, and how many of those ended without doing their work.
+ */
+export interface RunProgress {
+  /** Items the run's Map states were given (devices of a rotation). */
+  total: number;
+  /** Iterations that have ended. */
+  done: number;
+  /** Of those, how many ended without installing (recorded as failures, healed later). */
+  failed: number;
 }
 
 export interface RunRecord {
@@ -59,6 +73,9 @@ export interface RunRecord {
   /** TTL, epoch seconds; the store sets it from `startedAt` when absent. */
   expiresAt?: number | undefined;
 }
+
+/** Reads one run by the id starting it answered: the run store locally, Step Functions on AWS. */
+export type RunReader = Pick<RunStore, "get">;
 
 export interface RunStore {
   /** Stores a new run; false (and nothing written) when a run with this id exists. */

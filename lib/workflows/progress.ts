@@ -5,15 +5,7 @@
  *
  * @module
  */
-
-export interface RunProgress {
-  /** Items the run's Map states were given (devices of a rotation). */
-  total: number;
-  /** Iterations that have ended. */
-  done: number;
-  /** Of those, how many ended without installing (recorded as failures, healed later). */
-  failed: number;
-}
+import type { RunProgress } from "../store/runs.ts";
 
 /**
  * States an iteration ends in when its device was not brought up to date. An iteration catches

@@ -1,8 +1,7 @@
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-// Type-only: the Lambda bundle must not pull in the local interpreter.
-import type { LocalWorkflowRunner, WorkflowName } from "../local/workflow-runner.ts";
+import type { WorkflowName } from "./workflow-names.ts";
 
-export type { WorkflowName } from "../local/workflow-runner.ts";
+export type { WorkflowName } from "./workflow-names.ts";
 
 /** What starting a named run gave. */
 export interface StartResult {
@@ -100,11 +99,24 @@ export class StepFunctionsStarter implements WorkflowStarter {
   }
 }
 
+/**
+ * What {@link LocalStarter} drives: the local runtime's interpreter (`LocalWorkflowRunner` in
+ * lib/local), declared here so that this layer never imports the runtime above it
+ * (docs/architecture.md, Direction of dependency).
+ */
+export interface LocalRunLauncher {
+  start(
+    workflow: WorkflowName,
+    name: string,
+    input: Record<string, unknown>,
+  ): Promise<{ run: { id: string }; started: boolean }>;
+}
+
 /** Starts runs on the local runtime's interpreter; the run id is the run name. */
 export class LocalStarter implements WorkflowStarter {
-  readonly #runner: LocalWorkflowRunner;
+  readonly #runner: LocalRunLauncher;
 
-  constructor(runner: LocalWorkflowRunner) {
+  constructor(runner: LocalRunLauncher) {
     this.#runner = runner;
   }
 

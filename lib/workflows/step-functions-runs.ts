@@ -14,9 +14,8 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from "@aws-sdk/client-sfn";
-import type { RunReader } from "../api/types.ts";
-import type { RunRecord, RunStatus, RunStep } from "../store/runs.ts";
-import { ProgressTracker, type RunProgress } from "./progress.ts";
+import type { RunProgress, RunReader, RunRecord, RunStatus, RunStep } from "../store/runs.ts";
+import { ProgressTracker } from "./progress.ts";
 import { executionArnOf } from "./starters.ts";
 
 /** An execution ARN; a Distributed Map child's carries `/<map run label>` after the machine. */

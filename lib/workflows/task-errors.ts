@@ -123,7 +123,7 @@ export function isTransientServiceError(error: unknown): boolean {
 }
 
 function isCause(value: unknown): value is Cause {
-  return typeof value === "string" && (CAUSE_NAMES as string[]).includes(value);
+  return typeof value === "string" && (CAUSE_NAMES as readonly string[]).includes(value);
 }
 
 function tryJson(text: string): unknown {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { expect } from "vitest";
-import type { DeviceView, RunView } from "../../lib/api/views.ts";
+import type { DeviceView, RunView } from "../../lib/contract/api.ts";
 import { deviceReconnectedEvent } from "../../lib/events/build.ts";
 import { type Fleet, startFleet, type TestDevice } from "../harness/fleet.ts";
 import { eventually, type RuntimeProcess, startRuntimeProcess } from "../harness/local-runtime.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { KeyView } from "../../lib/api/views.ts";
+import type { KeyView } from "../../lib/contract/api.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import {
   type ConsoleBrowser,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { KeyView } from "../../lib/api/views.ts";
+import type { KeyView } from "../../lib/contract/api.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import {
   type ConsoleBrowser,

@@ -1,4 +1,4 @@
-import type { DeviceView, RunView } from "../../lib/api/views.ts";
+import type { DeviceView, RunView } from "../../lib/contract/api.ts";
 import { deviceReconnectedEvent } from "../../lib/events/build.ts";
 import { freePort, REFUSING_HOST, type TestDevice } from "./fleet.ts";
 import { eventually, type RuntimeProcess } from "./local-runtime.ts";

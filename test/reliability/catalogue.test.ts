@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { DeviceView, FailureView, KeyView } from "../../lib/api/views.ts";
+import type { DeviceView, FailureView, KeyView } from "../../lib/contract/api.ts";
 import { deviceReconnectedEvent } from "../../lib/events/build.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import { runKeyheal } from "../harness/cli.ts";

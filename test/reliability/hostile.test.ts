@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ssh2, { type Connection } from "ssh2";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { FailureView, RunView } from "../../lib/api/views.ts";
+import type { FailureView, RunView } from "../../lib/contract/api.ts";
 import { deviceReconnectedEvent } from "../../lib/events/build.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import { type Fleet, freePort, startFleet, TestDevice } from "../harness/fleet.ts";

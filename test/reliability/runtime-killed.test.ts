@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeviceView, RunView } from "../../lib/api/views.ts";
+import type { DeviceView, RunView } from "../../lib/contract/api.ts";
 import { deviceReconnectedEvent } from "../../lib/events/build.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import { type Fleet, startFleet, type TestDevice } from "../harness/fleet.ts";

@@ -19,7 +19,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeviceView, FailureView, RunView } from "../../lib/api/views.ts";
+import type { DeviceView, FailureView, RunView } from "../../lib/contract/api.ts";
 import { deviceReconnectedEvent } from "../../lib/events/build.ts";
 import { generateKeyPair } from "../../lib/keys/index.ts";
 import { type Fleet, startLargeFleet, type TestDevice } from "../harness/fleet.ts";

@@ -1,4 +1,5 @@
 import type { StatusIndicatorProps } from "@cloudscape-design/components/status-indicator";
+import { CAUSE_NAMES as CAUSES, type Cause } from "../../lib/contract/vocabulary.ts";
 import type { AuthStatus, Operation, RunStatus, RunStep } from "./api/types.ts";
 
 /** How each auth status reads and looks (docs/architecture.md, Domain). */
@@ -48,8 +49,11 @@ export const AUTH_STATUS: Record<
   },
 };
 
-/** Failure causes by name; the handling step itself comes from the API with each record. */
-export const CAUSE_LABELS: Record<string, string> = {
+/**
+ * Failure causes by name, one for every cause of the contract; the handling step itself comes
+ * from the API with each record.
+ */
+export const CAUSE_LABELS: Record<Cause, string> = {
   INVALID_PRIVATE_KEY: "Invalid private key",
   UNSUPPORTED_KEY_TYPE: "Unsupported key type",
   AUTH_REJECTED: "Authentication rejected",
@@ -74,11 +78,12 @@ export const CAUSE_LABELS: Record<string, string> = {
   INTERNAL: "Internal error",
 };
 
-export const CAUSE_NAMES = Object.keys(CAUSE_LABELS);
+/** The pages filter by cause as plain text. */
+export const CAUSE_NAMES: readonly string[] = CAUSES;
 
 export function causeLabel(cause: string | null | undefined): string {
   if (!cause) return "";
-  return CAUSE_LABELS[cause] ?? cause;
+  return (CAUSE_LABELS as Record<string, string>)[cause] ?? cause;
 }
 
 export const OPERATION_LABELS: Record<Operation, string> = {

@@ -1,3 +1,4 @@
+import type { AnswerOf } from "../../contract/api.ts";
 import { AUTH_STATUSES, type DeviceRegistration, type DeviceStore } from "../../devices/types.ts";
 import {
   DeviceStatsQuery,
@@ -28,10 +29,11 @@ export const deviceStats: ApiHandler = async (ctx, { query }) => {
   parseRequest(DeviceStatsQuery, query, "(query)");
   const counts = await ctx.deps.devices.countByStatus();
   const items = AUTH_STATUSES.map((status) => ({ status, count: counts[status] ?? 0 }));
-  return {
-    status: 200,
-    body: { total: items.reduce((sum, item) => sum + item.count, 0), items },
-  };
+  const body = {
+    total: items.reduce((sum, item) => sum + item.count, 0),
+    items,
+  } satisfies AnswerOf<"GET /devices/stats">;
+  return { status: 200, body };
 };
 
 /**
@@ -43,7 +45,10 @@ export const registerDevices: ApiHandler = async (ctx, { body }) => {
   const devices = parseRegistrations(body);
   const stored = await registerAll(ctx.deps.devices, devices);
   ctx.deps.logger.info("devices registered", { count: stored.length });
-  return { status: 200, body: { items: stored.map(deviceView) } };
+  return {
+    status: 200,
+    body: { items: stored.map(deviceView) } satisfies AnswerOf<"POST /devices">,
+  };
 };
 
 /** A few writes at a time: an inventory of thousands should not open thousands of requests. */

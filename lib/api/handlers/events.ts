@@ -1,3 +1,4 @@
+import type { EventAnswer } from "../../contract/api.ts";
 import { intakeEvent } from "../../workflows/intake.ts";
 import type { ApiHandler } from "../types.ts";
 
@@ -17,7 +18,7 @@ export const postEvent: ApiHandler = async (ctx, { body }) => {
         eventId: result.eventId,
         reason: result.reason,
         message: result.message,
-      },
+      } satisfies EventAnswer,
     };
   }
   return {
@@ -27,6 +28,6 @@ export const postEvent: ApiHandler = async (ctx, { body }) => {
       runId: result.runId,
       eventId: result.eventId,
       deviceId: result.deviceId,
-    },
+    } satisfies EventAnswer,
   };
 };

@@ -1,3 +1,4 @@
+import type { AnswerOf } from "../../contract/api.ts";
 import { type Cause, hintFor } from "../../failures/causes.ts";
 import { NotFoundError } from "../../store/errors.ts";
 import {
@@ -37,7 +38,7 @@ export const deleteFailure: ApiHandler = async (ctx, { params }) => {
   const id = failureId(params);
   if (!(await ctx.deps.failures.delete(id))) throw new NotFoundError("failure", id);
   ctx.deps.logger.info("failure deleted", { failureId: id });
-  return { status: 200, body: { deleted: 1 } };
+  return { status: 200, body: { deleted: 1 } satisfies AnswerOf<"DELETE /failures/{id}"> };
 };
 
 /**
@@ -51,7 +52,7 @@ export const deleteFailures: ApiHandler = async (ctx, { query }) => {
       ? { deleted: await ctx.deps.failures.deleteMany(filter), more: false }
       : await ctx.deps.failures.deleteSome(filter, limit);
   ctx.deps.logger.info("failures deleted", { ...filter, ...result });
-  return { status: 200, body: result };
+  return { status: 200, body: result satisfies AnswerOf<"DELETE /failures"> };
 };
 
 /**
@@ -74,6 +75,6 @@ export const failureStats: ApiHandler = async (ctx, { query }) => {
       deviceId: filter.deviceId ?? null,
       total: items.reduce((sum, item) => sum + item.count, 0),
       items,
-    },
+    } satisfies AnswerOf<"GET /failures/stats">,
   };
 };

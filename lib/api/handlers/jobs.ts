@@ -1,31 +1,12 @@
+import type { JobRunView, JobView } from "../../contract/api.ts";
 import type { JobRecord, JobRun } from "../../jobs/types.ts";
 import { NotFoundError } from "../../store/errors.ts";
-import type { RunRecord } from "../../store/runs.ts";
-import type { ApiHandler, RunReader } from "../types.ts";
+import type { RunReader, RunRecord } from "../../store/runs.ts";
+import type { ApiHandler } from "../types.ts";
 
 const JOB_ID = /^job-[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Run reads in flight at once: Step Functions' DescribeExecution has a small token bucket. */
 const READ_CONCURRENCY = 8;
-
-export interface JobRunView {
-  deviceId: string;
-  runId: string;
-  status: RunRecord["status"];
-  error: string | null;
-  cause: string | null;
-}
-
-export interface JobView {
-  id: string;
-  kind: JobRecord["kind"];
-  status: RunRecord["status"];
-  total: number;
-  succeeded: number;
-  failed: number;
-  running: number;
-  createdAt: string;
-  runs: JobRunView[];
-}
 
 /**
  * A job with the state of each of its runs, and whether a run ended since the job was last

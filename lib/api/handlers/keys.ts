@@ -1,3 +1,4 @@
+import type { RunStarted } from "../../contract/api.ts";
 import { importPrivateKey } from "../../keys/index.ts";
 import { operatorRunName } from "../run-names.ts";
 import { ImportKeyBody, ListKeysQuery, parseRequest, RotateBody } from "../schemas.ts";
@@ -46,5 +47,5 @@ export const rotateKey: ApiHandler = async (ctx, { body }) => {
   };
   const { runId } = await ctx.starter.start("rotate", operatorRunName("rotate"), input);
   ctx.deps.logger.info("rotation started", { ...input, runId });
-  return { status: 202, body: { runId } };
+  return { status: 202, body: { runId } satisfies RunStarted };
 };

@@ -1,5 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { ulid } from "ulid";
+import type { ResolveStarted } from "../../contract/api.ts";
 import { KeyError, MissingPassphraseError, WrongPassphraseError } from "../../keys/errors.ts";
 import { importPrivateKey } from "../../keys/index.ts";
 import type { SecretStore } from "../../keys/store-types.ts";
@@ -139,5 +140,5 @@ export const resolveDevices: ApiHandler = async (ctx, { body }) => {
   const jobId = `job-${ulid()}`;
   await ctx.jobs.create({ id: jobId, kind: "resolve", createdAt: deps.now().toISOString(), runs });
   deps.logger.info("resolve job created", { jobId, devices: runs.length });
-  return { status: 202, body: { jobId, runs } };
+  return { status: 202, body: { jobId, runs } satisfies ResolveStarted };
 };

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { RunStarted } from "../../contract/api.ts";
 import { runNameFor } from "../../events/run-name.ts";
 import { NotFoundError } from "../../store/errors.ts";
 import type { ReconnectRunInput } from "../../workflows/intake.ts";
@@ -32,5 +33,5 @@ export const retryFailure: ApiHandler = async (ctx, { params }) => {
   );
   await deps.failures.markRetried(id, runId);
   deps.logger.info("failure retried", { failureId: id, deviceId: failure.deviceId, runId });
-  return { status: 202, body: { runId } };
+  return { status: 202, body: { runId } satisfies RunStarted };
 };

@@ -3,8 +3,13 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { JobView } from "../../../lib/api/handlers/jobs.ts";
-import type { DeviceView, FailureView, KeyView, RunView } from "../../../lib/api/views.ts";
+import type {
+  DeviceView,
+  FailureView,
+  JobView,
+  KeyView,
+  RunView,
+} from "../../../lib/contract/api.ts";
 import { deviceReconnectedEvent } from "../../../lib/events/build.ts";
 import { generateKeyPair, importPrivateKey } from "../../../lib/keys/index.ts";
 import { type Fleet, startFleet, type TestDevice } from "../../harness/fleet.ts";

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { DeviceView, FailureView, KeyView, RunView } from "../../../lib/api/views.ts";
+import type { DeviceView, FailureView, KeyView, RunView } from "../../../lib/contract/api.ts";
 import { deviceReconnectedEvent } from "../../../lib/events/build.ts";
 import { generateKeyPair } from "../../../lib/keys/index.ts";
 import { type Fleet, startFleet, type TestDevice } from "../../harness/fleet.ts";

@@ -4,7 +4,7 @@ import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeviceView, FailureView, KeyView, RunView } from "../../../lib/api/views.ts";
+import type { DeviceView, FailureView, KeyView, RunView } from "../../../lib/contract/api.ts";
 import { deviceReconnectedEvent } from "../../../lib/events/build.ts";
 import { generateKeyPair } from "../../../lib/keys/index.ts";
 import { type Fleet, freePort, startFleet, type TestDevice } from "../../harness/fleet.ts";

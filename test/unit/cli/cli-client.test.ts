@@ -6,9 +6,12 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import { DeviceView } from "../../../lib/contract/api.ts";
 import { generateKeyPair } from "../../../lib/keys/index.ts";
 import {
+  deviceAnswer,
   type FakeApi,
+  failureAnswer,
   type Handler,
   keyheal,
   type RecordedRequest,
@@ -36,29 +39,9 @@ function run(target: FakeApi, args: string[], options: { stdin?: string } = {}) 
   return keyheal([...args, "--data-dir", target.dataDir], options);
 }
 
-const DEVICE = {
-  id: "dev-1",
-  host: "10.0.0.5",
-  port: 22,
-  adminUser: "ops",
-  status: "KEY_CONFLICT",
-  keyGeneration: 1,
-  hostKeyFingerprint: "SHA256:aQy/lYCTH0USt3SH4PlGB9aQPQcbtbfJRbgtguJ7qe8",
-  lastFailureCause: null,
-};
+const DEVICE = deviceAnswer();
 
-const FAILURE = {
-  id: "01JX0000000000000000000000",
-  deviceId: "dev-1",
-  operation: "DETECT",
-  cause: "AUTH_REJECTED",
-  message: "no key accepted",
-  hint: "restore authorized_keys, or resolve by hand",
-  attempt: 2,
-  keyGeneration: 3,
-  runId: "dev-1-abc",
-  occurredAt: "2025-06-01T12:00:00.000Z",
-};
+const FAILURE = failureAnswer();
 
 const only = (requests: RecordedRequest[]) => {
   expect(requests).toHaveLength(1);
@@ -161,9 +144,12 @@ describe.concurrent("discovery", () => {
   });
 
   it("uses KEYHEAL_API and KEYHEAL_TOKEN, but --data-dir wins over them", async () => {
-    const fromEnv = await startFakeApi(() => ({ body: { items: [] } }), "env-token");
+    const fromEnv = await startFakeApi(
+      () => ({ body: { items: [], nextCursor: null } }),
+      "env-token",
+    );
     apis.push(fromEnv);
-    const fromDir = await api(() => ({ body: { items: [] } }));
+    const fromDir = await api(() => ({ body: { items: [], nextCursor: null } }));
     const env = { KEYHEAL_API: fromEnv.url, KEYHEAL_TOKEN: "env-token" };
     expect((await keyheal(["keys", "list"], { env })).code).toBe(0);
     expect(only(fromEnv.requests).authorization).toBe("Bearer env-token");
@@ -173,7 +159,7 @@ describe.concurrent("discovery", () => {
   });
 
   it("reads KEYHEAL_DATA_DIR when neither --data-dir nor KEYHEAL_API is given", async () => {
-    const target = await api(() => ({ body: { items: [] } }));
+    const target = await api(() => ({ body: { items: [], nextCursor: null } }));
     const result = await keyheal(["devices", "list"], {
       env: { KEYHEAL_DATA_DIR: target.dataDir },
     });
@@ -256,7 +242,7 @@ describe.concurrent("devices", () => {
     const target = await api((request) =>
       request.query.cursor === undefined
         ? { body: { items: [DEVICE], nextCursor: "page-2" } }
-        : { body: { items: [{ ...DEVICE, id: "dev-2" }] } },
+        : { body: { items: [{ ...DEVICE, id: "dev-2" }], nextCursor: null } },
     );
     const result = await run(target, ["devices", "list", "--status", "key_conflict", "--json"]);
     expect(result.code).toBe(0);
@@ -267,27 +253,27 @@ describe.concurrent("devices", () => {
     const printed = JSON.parse(result.stdout);
     expect(printed.nextCursor).toBeNull();
     expect(printed.items.map((device: { id: string }) => device.id)).toEqual(["dev-1", "dev-2"]);
-    expect(Object.keys(printed.items[0])).toEqual([
-      "id",
-      "host",
-      "port",
-      "adminUser",
-      "status",
-      "keyGeneration",
-      "hostKeyFingerprint",
-      "lastFailureCause",
-    ]);
+    expect(Object.keys(printed.items[0])).toEqual(Object.keys(DeviceView.shape));
   });
 
-  it("fills a fixed field the server left out with null, keeping extra fields", async () => {
+  it("exits 3 naming the field when an answer is not the contract: one missing, one unknown", async () => {
     const { lastFailureCause: _, ...partial } = DEVICE;
-    const target = await api(() => ({ body: { items: [{ ...partial, region: "eu-west-1" }] } }));
-    const printed = JSON.parse((await run(target, ["devices", "list", "--json"])).stdout);
-    expect(printed.items[0]).toMatchObject({ lastFailureCause: null, region: "eu-west-1" });
+    const missing = await api(() => ({ body: { items: [partial], nextCursor: null } }));
+    const left = await run(missing, ["devices", "list", "--json"]);
+    expect(left.code).toBe(3);
+    expect(left.stderr).toContain("GET /devices: unexpected answer: not the contract:");
+    expect(left.stderr).toContain("items[0].lastFailureCause");
+    expect(left.stdout).toBe("");
+    const extra = await api(() => ({
+      body: { items: [{ ...DEVICE, colour: "blue" }], nextCursor: null },
+    }));
+    const added = await run(extra, ["devices", "list"]);
+    expect(added.code).toBe(3);
+    expect(added.stderr).toContain("items[0].colour: is not a known field");
   });
 
   it("prints a plain aligned table", async () => {
-    const target = await api(() => ({ body: { items: [DEVICE] } }));
+    const target = await api(() => ({ body: { items: [DEVICE], nextCursor: null } }));
     const result = await run(target, ["devices", "list"]);
     expect(result.stdout.split("\n").slice(0, 2)).toEqual([
       "ID     HOST      PORT  ADMIN  STATUS        GEN  LAST FAILURE  HOST KEY",
@@ -314,6 +300,7 @@ describe.concurrent("keys", () => {
         fingerprint: "SHA256:x",
         status: "CURRENT",
         createdAt: "2025-06-01T12:00:00.000Z",
+        publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ3y keyheal",
       },
     }));
     const key = generateKeyPair();
@@ -376,6 +363,10 @@ describe.concurrent("--wait", () => {
   function waitingApi(final: string, runId = "rotate-1"): Handler {
     let polls = 0;
     return (request) => {
+      if (request.path === "/events") {
+        const body = { outcome: "started", runId, eventId: "e-1", deviceId: "dev-1" };
+        return { status: 202, body };
+      }
       if (request.method === "POST") return { status: 202, body: { runId } };
       if (request.path === `/runs/${runId}`) {
         polls += 1;
@@ -408,6 +399,7 @@ describe.concurrent("--wait", () => {
         return {
           status: 202,
           body: {
+            jobId: "job-1",
             runs: [
               { deviceId: "dev-1", runId: "r-1" },
               { deviceId: "dev-2", runId: "r-2" },
@@ -415,6 +407,7 @@ describe.concurrent("--wait", () => {
           },
         };
       }
+      if (request.path === "/jobs/job-1") return { body: JOB };
       if (request.path === "/runs/r-1") return { body: runRecord("r-1", "SUCCEEDED") };
       if (request.path === "/runs/r-2") return { body: runRecord("r-2", "FAILED", "dev-2") };
       return undefined;
@@ -463,7 +456,13 @@ describe.concurrent("events and resolve", () => {
   it("exits 2 when the event starts nothing (an unknown device)", async () => {
     const target = await api(() => ({
       status: 202,
-      body: { outcome: "ignored", runId: null, message: "device nope is not a registered device" },
+      body: {
+        outcome: "ignored",
+        runId: null,
+        eventId: "e",
+        reason: "UNKNOWN_DEVICE",
+        message: "device nope is not a registered device",
+      },
     }));
     const result = await run(target, ["events", "reconnect", "nope"]);
     expect(result.code).toBe(2);
@@ -474,6 +473,7 @@ describe.concurrent("events and resolve", () => {
     const target = await api(() => ({
       status: 202,
       body: {
+        jobId: "job-1",
         runs: [
           { deviceId: "dev-1", runId: "r-1" },
           { deviceId: "dev-2", runId: "r-2" },
@@ -500,7 +500,7 @@ describe.concurrent("events and resolve", () => {
   it("resolves with a custom key file, adopting it", async () => {
     const target = await api(() => ({
       status: 202,
-      body: { runs: [{ deviceId: "dev-1", runId: "r-1" }] },
+      body: { jobId: "job-1", runs: [{ deviceId: "dev-1", runId: "r-1" }] },
     }));
     const key = generateKeyPair({ type: "ecdsa" });
     const file = join(target.dataDir, "ops-key");
@@ -522,7 +522,10 @@ describe.concurrent("events and resolve", () => {
       privateKey: key.privateKey,
       adopt: true,
     });
-    expect(JSON.parse(result.stdout)).toEqual({ runs: [{ deviceId: "dev-1", runId: "r-1" }] });
+    expect(JSON.parse(result.stdout)).toEqual({
+      jobId: "job-1",
+      runs: [{ deviceId: "dev-1", runId: "r-1" }],
+    });
   });
 
   it.each([
@@ -638,8 +641,9 @@ describe.concurrent("failures and runs", () => {
       if (request.path === "/failures/stats") {
         return {
           body: {
-            since: request.query.since,
+            since: request.query.since ?? null,
             until: null,
+            deviceId: request.query.deviceId ?? null,
             total: 900,
             items: [
               { cause: "CONNECTION_REFUSED", count: 450, hint: "start sshd" },
@@ -686,7 +690,7 @@ describe.concurrent("failures and runs", () => {
   it("deletes nothing when the stats count no match, and stops when the API makes no progress", async () => {
     const none = await api((request) =>
       request.path === "/failures/stats"
-        ? { body: { since: null, until: null, total: 3, items: [] } }
+        ? { body: { since: null, until: null, deviceId: null, total: 3, items: [] } }
         : { status: 500, body: { message: "must not be called" } },
     );
     const nothing = await run(none, ["failures", "delete", "--all", "--yes", "--cause", "TIMEOUT"]);
@@ -696,7 +700,7 @@ describe.concurrent("failures and runs", () => {
 
     const stuck = await api((request) =>
       request.path === "/failures/stats"
-        ? { body: { since: null, until: null, total: 3, items: [] } }
+        ? { body: { since: null, until: null, deviceId: null, total: 3, items: [] } }
         : { body: { deleted: 0, more: true } },
     );
     const result = await run(stuck, ["failures", "delete", "--all", "--yes"]);
@@ -704,9 +708,9 @@ describe.concurrent("failures and runs", () => {
     expect(result.stderr).toContain("more records remain but none were deleted");
   });
 
-  it("deletes in one call on an API without stats or limit", async () => {
+  it("deletes in one call on an API without stats that deletes every match at once", async () => {
     const target = await api((request) =>
-      request.method === "DELETE" ? { body: { deleted: 7 } } : undefined,
+      request.method === "DELETE" ? { body: { deleted: 7, more: false } } : undefined,
     );
     const result = await run(target, ["failures", "delete", "--all", "--yes"]);
     expect(result.code).toBe(0);
@@ -728,6 +732,7 @@ describe.concurrent("failures and runs", () => {
     const stats = {
       since: "2025-06-01T12:00:00.000Z",
       until: null,
+      deviceId: null,
       total: 5,
       items: [
         { cause: "CONNECTION_REFUSED", count: 4, hint: "Start sshd on the device" },

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { completionScript } from "../../../lib/cli/completion.ts";
 import { cliEnvFrom } from "../../../lib/cli/config.ts";
 import { COMMANDS, main } from "../../../lib/cli/main.ts";
-import { type FakeApi, keyheal, startFakeApi } from "./fake-api.ts";
+import { deviceAnswer, type FakeApi, keyheal, startFakeApi } from "./fake-api.ts";
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -129,16 +129,11 @@ describe.concurrent("completion", () => {
 
 describe("width", () => {
   it("issue 14.7: on a 120-column terminal a long device table is cut to fit; in a pipe it is whole", async () => {
-    const device = {
+    const device = deviceAnswer({
       id: "device-with-a-rather-long-name-in-the-eu-west-region-01",
       host: "ip-10-0-0-5.eu-west-1.compute.internal",
-      port: 22,
-      adminUser: "ops",
-      status: "KEY_CONFLICT",
-      keyGeneration: 1,
-      hostKeyFingerprint: "SHA256:aQy/lYCTH0USt3SH4PlGB9aQPQcbtbfJRbgtguJ7qe8",
       lastFailureCause: "AUTH_REJECTED",
-    };
+    });
     const api = await startFakeApi(() => ({ body: { items: [device], nextCursor: null } }));
     apis.push(api);
     const capture = (isTTY: boolean) => {

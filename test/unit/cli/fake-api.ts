@@ -9,6 +9,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DeviceView, FailureView, RunView } from "../../../lib/contract/api.ts";
 
 export const KEYHEAL = new URL("../../../bin/keyheal", import.meta.url).pathname;
 
@@ -129,9 +130,49 @@ export function keyheal(
   });
 }
 
-/** A run record in the contract's shape. */
-export function runRecord(id: string, status: string, deviceId: string | null = "dev-1") {
-  return {
+/** A device answer of the contract (parsed by its schema, so a fixture cannot drift from it). */
+export function deviceAnswer(fields: Partial<DeviceView> = {}): DeviceView {
+  return DeviceView.parse({
+    id: "dev-1",
+    host: "10.0.0.5",
+    port: 22,
+    adminUser: "ops",
+    status: "KEY_CONFLICT",
+    keyGeneration: 1,
+    hostKeyFingerprint: "SHA256:aQy/lYCTH0USt3SH4PlGB9aQPQcbtbfJRbgtguJ7qe8",
+    lastFailureCause: null,
+    instanceId: null,
+    region: null,
+    authorizedKeysPath: null,
+    createdAt: "2025-06-01T11:00:00.000Z",
+    updatedAt: "2025-06-01T12:00:00.000Z",
+    lastCheckedAt: null,
+    ...fields,
+  });
+}
+
+/** A failure answer of the contract. */
+export function failureAnswer(fields: Partial<FailureView> = {}): FailureView {
+  return FailureView.parse({
+    id: "01JX0000000000000000000000",
+    deviceId: "dev-1",
+    operation: "DETECT",
+    cause: "AUTH_REJECTED",
+    message: "no key accepted",
+    hint: "restore authorized_keys, or resolve by hand",
+    attempt: 2,
+    keyGeneration: 3,
+    runId: "dev-1-abc",
+    occurredAt: "2025-06-01T12:00:00.000Z",
+    expiresAt: "2025-08-30T12:00:00.000Z",
+    retriedByRunId: null,
+    ...fields,
+  });
+}
+
+/** A run answer of the contract. */
+export function runRecord(id: string, status: string, deviceId: string | null = "dev-1"): RunView {
+  return RunView.parse({
     id,
     workflow: "reconnect",
     deviceId,
@@ -154,5 +195,10 @@ export function runRecord(id: string, status: string, deviceId: string | null = 
           : {}),
       },
     ],
-  };
+    error: null,
+    cause: null,
+    stepsOmitted: 0,
+    output: null,
+    progress: null,
+  });
 }

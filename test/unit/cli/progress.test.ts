@@ -180,7 +180,7 @@ describe.concurrent("live progress on a terminal", () => {
     let left = 450;
     return (request) => {
       if (request.path === "/failures/stats") {
-        return { body: { since: null, until: null, total: 450, items: [] } };
+        return { body: { since: null, until: null, deviceId: null, total: 450, items: [] } };
       }
       if (request.method !== "DELETE") return undefined;
       const deleted = Math.min(left, Number(request.query.limit));

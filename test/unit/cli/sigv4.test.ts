@@ -11,7 +11,9 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { createSigner } from "../../../lib/cli/sigv4.ts";
 import {
   type Answer,
+  deviceAnswer,
   type FakeApi,
+  failureAnswer,
   keyheal,
   type RecordedRequest,
   runRecord,
@@ -81,18 +83,12 @@ function signed(
   });
 }
 
-const FAILURE = {
-  id: "01JX0000000000000000000000",
-  deviceId: "dev-1",
-  operation: "DETECT",
-  cause: "AUTH_REJECTED",
-  message: "no key accepted",
+const FAILURE = failureAnswer({
   hint: "resolve by hand",
   attempt: 1,
   keyGeneration: 2,
   runId: "r-1",
-  occurredAt: "2025-06-01T12:00:00.000Z",
-};
+});
 
 describe.concurrent("signed calls to a deployed API", () => {
   it("signs a GET with a query of reserved characters, through the stage path, with no bearer token", async () => {
@@ -139,8 +135,8 @@ describe.concurrent("signed calls to a deployed API", () => {
       request.path !== "/devices"
         ? undefined
         : request.query.cursor === undefined
-          ? { body: { items: [{ id: "dev-1" }], nextCursor: "eyJ+a/b=c==" } }
-          : { body: { items: [{ id: "dev-2" }], nextCursor: null } },
+          ? { body: { items: [deviceAnswer({ id: "dev-1" })], nextCursor: "eyJ+a/b=c==" } }
+          : { body: { items: [deviceAnswer({ id: "dev-2" })], nextCursor: null } },
     );
     const result = await signed(target, ["devices", "list", "--json"]);
     expect(result.code).toBe(0);
@@ -194,7 +190,7 @@ describe.concurrent("signed calls to a deployed API", () => {
   });
 
   it("exits 2 naming what to do when the API refuses the signature", async () => {
-    const target = await signedApi(() => ({ body: { items: [] } }));
+    const target = await signedApi(() => ({ body: { items: [], nextCursor: null } }));
     const wrong = { ...TEST_CREDENTIALS, secretAccessKey: "not-the-secret" };
     const result = await keyheal(["keys", "list", "--sigv4"], {
       env: { KEYHEAL_API: target.url, ...signingEnv(wrong) },
@@ -236,7 +232,7 @@ describe.concurrent("a signed API that is down", () => {
 
 describe.concurrent("credentials", () => {
   it("issue 14.7: exits 4, its own code, before any call when the credential chain finds nothing", async () => {
-    const target = await signedApi(() => ({ body: { items: [] } }));
+    const target = await signedApi(() => ({ body: { items: [], nextCursor: null } }));
     const result = await keyheal(["keys", "list", "--sigv4"], {
       env: { KEYHEAL_API: target.url, AWS_REGION: REGION, ...noAmbientCredentials() },
     });
@@ -249,7 +245,7 @@ describe.concurrent("credentials", () => {
   });
 
   it("issue 14.7: exits 4 telling to run aws sso login when the profile's SSO session expired", async () => {
-    const target = await signedApi(() => ({ body: { items: [] } }));
+    const target = await signedApi(() => ({ body: { items: [], nextCursor: null } }));
     const home = await mkdtemp(join(tmpdir(), "keyheal-sso-"));
     dirs.push(home);
     const startUrl = "https://keyheal-test.awsapps.com/start";
@@ -286,7 +282,7 @@ describe.concurrent("credentials", () => {
   });
 
   it("issue 14.7: exits 4 for temporary credentials that already expired", async () => {
-    const target = await signedApi(() => ({ body: { items: [] } }));
+    const target = await signedApi(() => ({ body: { items: [], nextCursor: null } }));
     const result = await keyheal(["keys", "list", "--sigv4"], {
       env: {
         KEYHEAL_API: target.url,
