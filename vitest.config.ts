@@ -48,17 +48,6 @@ export default defineConfig({
       },
       {
         test: {
-          // The soak: 1,000 events across 50 devices, minutes long (RELIABILITY.md). Run on its own.
-          name: "soak",
-          include: ["test/soak/**/*.test.ts"],
-          globalSetup: ["test/integration/global-setup.ts"],
-          env: { POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "ERROR" },
-          testTimeout: 600_000,
-          hookTimeout: 300_000,
-        },
-      },
-      {
-        test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           // The console drives a real runtime and real sshd devices (pool users, passwords).

@@ -35,7 +35,7 @@ import { acquireRuntimeLock } from "./lock.ts";
 import { ProbeLoop } from "./probe-loop.ts";
 import { recoverInterruptedRuns } from "./recover-runs.ts";
 import { SecretSweeper } from "./secret-sweeper.ts";
-import { LocalWorkflowRunner } from "./workflow-runner.ts";
+import { type LocalRunnerOptions, LocalWorkflowRunner } from "./workflow-runner.ts";
 
 export const DEFAULT_PROBE_INTERVAL_MS = 10_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
@@ -58,6 +58,11 @@ export interface LocalRuntimeOptions {
   drainTimeoutMs?: number;
   /** Default: the Powertools logger every task logs through. */
   log?: Logger;
+  /**
+   * Shorter Wait states and Retry pauses, by state name, in ms (tests that run many events);
+   * the product waits as the ASL files say.
+   */
+  pauses?: Pick<LocalRunnerOptions, "waitTimeOverrides" | "retryIntervalOverrides">;
 }
 
 export interface LocalRuntime {
@@ -115,7 +120,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       dataDir,
       ...(options.sshTimeouts ? { sshTimeouts: options.sshTimeouts } : {}),
     });
-    const runner = new LocalWorkflowRunner({ deps, runs });
+    const runner = new LocalWorkflowRunner({ deps, runs, ...options.pauses });
     const starter = new LocalStarter(runner);
     const intake: IntakeDeps = {
       devices: deps.devices,

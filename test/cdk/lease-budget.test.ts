@@ -5,7 +5,8 @@ import {
   leaseTtlSeconds,
   type SshTimeoutSettings,
 } from "../../cdk/timeouts.ts";
-import { definitionOf, WORKFLOWS } from "../../lib/local/workflow-runner.ts";
+import { definitionOf } from "../../lib/local/asl.ts";
+import { WORKFLOWS } from "../../lib/workflows/workflow-names.ts";
 import type { TaskName } from "../../lib/workflows/tasks/index.ts";
 
 /**

@@ -1,18 +1,28 @@
 /**
  * The local runtime as `keyheal local start` runs it, with short SSH timeouts so that a device
  * that stalls fails in seconds: `node test/reliability/runtime-main.ts --data-dir D`.
+ * `--recheck-pause MS` shortens the reconnect workflow's RecheckPause (30 s in the ASL file) for
+ * suites that send many events; the recheck itself still runs.
  */
 import { parseArgs } from "node:util";
 import { startLocalRuntime } from "../../lib/local/runtime.ts";
 import { waitForStopSignal } from "../../lib/local/stop-signal.ts";
 
 const { values } = parseArgs({
-  options: { "data-dir": { type: "string" }, "probe-interval": { type: "string" } },
+  options: {
+    "data-dir": { type: "string" },
+    "probe-interval": { type: "string" },
+    "recheck-pause": { type: "string" },
+  },
 });
+const recheckPause = values["recheck-pause"];
 const runtime = await startLocalRuntime({
   dataDir: values["data-dir"] ?? ".keyheal",
   probeIntervalMs: 0,
   sshTimeouts: { connectMs: 2000, handshakeMs: 3000, commandMs: 3000 },
+  ...(recheckPause === undefined
+    ? {}
+    : { pauses: { waitTimeOverrides: { RecheckPause: Number(recheckPause) } } }),
 });
 process.stdout.write(`keyheal local runtime ready (pid ${process.pid})\n`);
 await waitForStopSignal("keyheal local runtime");

@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateKeyPair, type KeyPair } from "../../../lib/keys/index.ts";
-import {
-  definitionOf,
-  type LocalHandler,
-  type LocalWorkflowRunner,
-  WORKFLOWS,
-  type WorkflowName,
-} from "../../../lib/local/workflow-runner.ts";
+import { definitionOf } from "../../../lib/local/asl.ts";
+import { WORKFLOWS, type WorkflowName } from "../../../lib/workflows/workflow-names.ts";
+import type { LocalHandler, LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
 import type { RunRecord } from "../../../lib/store/runs.ts";
 import type { WorkflowDeps } from "../../../lib/workflows/deps.ts";
 import { startWorkflowEnv, type WorkflowEnv } from "../../harness/workflow-env.ts";
