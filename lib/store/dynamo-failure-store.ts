@@ -12,13 +12,13 @@ import { type Cause, hintFor } from "../failures/causes.ts";
 import type { Operation } from "../failures/errors.ts";
 import type { FailureQuery, FailureRecord, FailureStore, NewFailure } from "../failures/types.ts";
 import {
+  batchDelete,
   type Clock,
   compact,
   decodeCursor,
   encodeCursor,
   type Item,
   isConditionalCheckFailed,
-  mapLimit,
   pageSize,
   parseTime,
   readAll,
@@ -40,7 +40,8 @@ export const DEFAULT_FAILURE_TTL_SECONDS = 90 * 24 * 60 * 60;
 const design = TABLES.failures;
 /** Sorts after every ULID character, so `<until>#~` bounds every id of that millisecond. */
 const AFTER_ANY_ID = "~";
-const DELETE_CONCURRENCY = 16;
+/** BatchWriteItem calls in flight during a bulk delete (each deletes up to 25 records). */
+const DELETE_CONCURRENCY = 4;
 
 type Filter = Omit<FailureQuery, "limit" | "cursor">;
 
@@ -144,42 +145,46 @@ export class DynamoFailureStore implements FailureStore {
   }
 
   /**
-   * Pages through the records the same filter would list and deletes them one by one (no
-   * transactions, no batch semantics). Counts only records this call actually deleted.
+   * Pages through the records the same filter would list and deletes them with BatchWriteItem,
+   * 25 a call (no transaction: a failure midway leaves the rest for the next call). Counts the
+   * live records the query found, each deleted by this call: a record another caller deletes at
+   * the same moment may be counted by both.
    */
   async deleteMany(filter: Filter = {}): Promise<number> {
-    const plan = this.plan(filter);
-    if (!plan) return 0;
-    const request: QueryCommandInput = {
-      ...plan.request,
-      ProjectionExpression: "#id",
-      ExpressionAttributeNames: { ...plan.request.ExpressionAttributeNames, "#id": "id" },
-    };
+    const request = this.idsOnly(filter);
+    if (!request) return 0;
     let deleted = 0;
     for await (const items of readAll(this.client, { query: request })) {
-      const results = await mapLimit(items, DELETE_CONCURRENCY, (item) =>
-        this.delete(item.id as string),
-      );
-      deleted += results.filter(Boolean).length;
+      await this.deleteItems(items);
+      deleted += items.length;
     }
     return deleted;
   }
 
   async deleteSome(filter: Filter, limit: number): Promise<{ deleted: number; more: boolean }> {
+    const request = this.idsOnly(filter);
+    if (!request) return { deleted: 0, more: false };
+    // One past the limit tells whether anything is left without a second round trip.
+    const page = await readPage(this.client, { query: request }, limit + 1, undefined);
+    const batch = page.items.slice(0, limit);
+    await this.deleteItems(batch);
+    return { deleted: batch.length, more: page.items.length > limit };
+  }
+
+  /** The filter's query reading ids only; undefined when the range is empty. */
+  private idsOnly(filter: Filter): QueryCommandInput | undefined {
     const plan = this.plan(filter);
-    if (!plan) return { deleted: 0, more: false };
-    const request: QueryCommandInput = {
+    if (!plan) return undefined;
+    return {
       ...plan.request,
       ProjectionExpression: "#id",
       ExpressionAttributeNames: { ...plan.request.ExpressionAttributeNames, "#id": "id" },
     };
-    // One past the limit tells whether anything is left without a second round trip.
-    const page = await readPage(this.client, { query: request }, limit + 1, undefined);
-    const batch = page.items.slice(0, limit);
-    const results = await mapLimit(batch, DELETE_CONCURRENCY, (item) =>
-      this.delete(item.id as string),
-    );
-    return { deleted: results.filter(Boolean).length, more: page.items.length > limit };
+  }
+
+  private deleteItems(items: readonly Item[]): Promise<void> {
+    const keys = items.map((item) => ({ id: item.id as string }));
+    return batchDelete(this.client, this.tableName, keys, { concurrency: DELETE_CONCURRENCY });
   }
 
   /**

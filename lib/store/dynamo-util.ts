@@ -3,13 +3,14 @@
  * Internal to `lib/store`.
  */
 import {
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
   ScanCommand,
   type ScanCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import { InvalidArgumentError, InvalidCursorError } from "./errors.ts";
+import { InvalidArgumentError, InvalidCursorError, UnprocessedItemsError } from "./errors.ts";
 
 export type Item = Record<string, unknown>;
 export type Key = Record<string, string | number>;
@@ -141,6 +142,55 @@ export async function mapLimit<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return results;
+}
+
+/** BatchWriteItem's limit on requests per call. */
+export const BATCH_WRITE_LIMIT = 25;
+
+export interface BatchDeleteOptions {
+  /** BatchWriteItem calls in flight at once; default 4. */
+  concurrency?: number;
+  /** Calls per batch, the first included, while items come back unprocessed; default 8. */
+  maxAttempts?: number;
+  /** The first pause before unprocessed items are sent again, doubled each time; default 20 ms. */
+  backoffMs?: number;
+}
+
+/**
+ * Deletes the items with `keys` from `tableName` with BatchWriteItem, 25 a call and
+ * `concurrency` calls at once: one round trip per 25 items instead of one per item. Items the
+ * engine returns as unprocessed (throttling) are sent again after an exponential pause with
+ * jitter, as the DynamoDB documentation asks for BatchWriteItem.
+ *
+ * @throws {UnprocessedItemsError} items were still unprocessed after `maxAttempts` calls.
+ */
+export async function batchDelete(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Key[],
+  options: BatchDeleteOptions = {},
+): Promise<void> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  const backoffMs = options.backoffMs ?? 20;
+  const batches: Key[][] = [];
+  for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
+    batches.push(keys.slice(i, i + BATCH_WRITE_LIMIT));
+  }
+  await mapLimit(batches, options.concurrency ?? 4, async (batch) => {
+    let requests: unknown[] = batch.map((Key) => ({ DeleteRequest: { Key } }));
+    for (let attempt = 1; ; attempt++) {
+      const { UnprocessedItems } = await client.send(
+        new BatchWriteCommand({ RequestItems: { [tableName]: requests as never } }),
+      );
+      requests = UnprocessedItems?.[tableName] ?? [];
+      if (requests.length === 0) return;
+      if (attempt >= maxAttempts) {
+        throw new UnprocessedItemsError(tableName, requests.length, attempt);
+      }
+      const pause = Math.random() * Math.min(backoffMs * 2 ** (attempt - 1), 2_000);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  });
 }
 
 /**

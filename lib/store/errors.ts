@@ -178,3 +178,23 @@ export class StoreSocketPathError extends StoreError {
     this.socketPath = socketPath;
   }
 }
+
+/**
+ * A batch write the engine kept leaving unprocessed (DynamoDB throttling it) after every retry:
+ * the items named in it were not written or deleted. Nothing is lost; run the request again.
+ */
+export class UnprocessedItemsError extends StoreError {
+  override name = "UnprocessedItemsError";
+  readonly table: string;
+  /** How many requests were still unprocessed. */
+  readonly unprocessed: number;
+
+  constructor(table: string, unprocessed: number, attempts: number, options?: ErrorOptions) {
+    super(
+      `${unprocessed} writes to ${table} were left unprocessed after ${attempts} attempts (the table is throttled); run the request again.`,
+      options,
+    );
+    this.table = table;
+    this.unprocessed = unprocessed;
+  }
+}

@@ -4,7 +4,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Cause, hintFor } from "../../../lib/failures/causes.ts";
 import type { FailureQuery, FailureRecord, NewFailure } from "../../../lib/failures/types.ts";
 import { DynamoFailureStore } from "../../../lib/store/dynamo-failure-store.ts";
-import { InvalidCursorError, NotFoundError } from "../../../lib/store/errors.ts";
+import {
+  InvalidCursorError,
+  NotFoundError,
+  UnprocessedItemsError,
+} from "../../../lib/store/errors.ts";
 import { type DynamoHarness, startDynamo } from "../../harness/dynamo.ts";
 
 const HOUR = 3_600_000;
@@ -52,6 +56,46 @@ async function seed(): Promise<FailureRecord[]> {
     );
   }
   return records;
+}
+
+/** `n` failures of device `d`, one a minute from T0, causes TIMEOUT and AUTH_REJECTED in turn. */
+async function many(n: number): Promise<FailureRecord[]> {
+  const records: FailureRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const cause = i % 2 === 0 ? "TIMEOUT" : "AUTH_REJECTED";
+    records.push(await store.record(failure("d", cause, i / 60)));
+  }
+  return records;
+}
+
+type BatchInput = {
+  RequestItems: Record<string, Array<{ DeleteRequest?: { Key: { id: unknown } } }>>;
+};
+
+/**
+ * Throttles the engine as DynamoDB does under load: every BatchWriteItem call has the requests
+ * `hold` picks left out and answered back as UnprocessedItems, unsent. Returns how to stop.
+ */
+function throttleBatchWrites(hold: (requests: unknown[]) => unknown[]): () => void {
+  const name = "keyhealThrottleBatchWrites";
+  dynamo.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== "BatchWriteItemCommand") return next(args);
+      const input = args.input as BatchInput;
+      const [table, requests] = Object.entries(input.RequestItems)[0] ?? ["", []];
+      const held = hold(requests);
+      const sent = requests.filter((r) => !held.includes(r));
+      const result =
+        sent.length > 0
+          ? await next({ ...args, input: { ...input, RequestItems: { [table]: sent } } })
+          : { output: { $metadata: {} }, response: {} };
+      const output = result.output as { UnprocessedItems?: Record<string, unknown[]> };
+      if (held.length > 0) output.UnprocessedItems = { [table]: held };
+      return result;
+    },
+    { step: "initialize", name },
+  );
+  return () => dynamo.client.middlewareStack.remove(name);
 }
 
 /** Every page of a listing, checking each respects the limit. */
@@ -173,6 +217,55 @@ describe("failure store", () => {
     expect(await store.deleteMany({})).toBe(left.filter((r) => r.occurredAt < at(9)).length);
     expect(await store.list({})).toEqual({ items: [] });
     expect(await store.deleteMany({})).toBe(0);
+  });
+
+  it("issue 12.5: delete-all sends one BatchWriteItem per 25 records, not one DeleteItem per record", async () => {
+    const records = await many(60);
+    dynamo.commands.length = 0;
+    expect(await store.deleteSome({ cause: "TIMEOUT" }, 26)).toEqual({ deleted: 26, more: true });
+    expect(dynamo.commands.filter((c) => c === "BatchWriteItemCommand")).toHaveLength(2);
+    expect(await store.deleteMany({})).toBe(records.length - 26);
+    expect(dynamo.commands.filter((c) => c === "BatchWriteItemCommand")).toHaveLength(2 + 2);
+    expect(dynamo.commands).not.toContain("DeleteCommand");
+    expect(await store.list({})).toEqual({ items: [] });
+    expect(await store.deleteSome({}, 200)).toEqual({ deleted: 0, more: false });
+  });
+
+  it("issue 12.5: records the engine leaves unprocessed are sent again until deleted, and counted once", async () => {
+    const records = await many(40);
+    // Each record is held back the first time it is sent, the last 7 of every call.
+    const heldOnce = new Set<unknown>();
+    const idOf = (r: unknown) =>
+      JSON.stringify((r as { DeleteRequest: { Key: unknown } }).DeleteRequest.Key);
+    const stop = throttleBatchWrites((requests) => {
+      const held = requests.slice(-7).filter((r) => !heldOnce.has(idOf(r)));
+      for (const r of held) heldOnce.add(idOf(r));
+      return held;
+    });
+    try {
+      expect(await store.deleteSome({}, 30)).toEqual({ deleted: 30, more: true });
+      expect(await store.deleteMany({})).toBe(10);
+    } finally {
+      stop();
+    }
+    expect(heldOnce.size).toBeGreaterThan(0);
+    expect(await store.list({})).toEqual({ items: [] });
+    expect(records).toHaveLength(40);
+  });
+
+  it("issue 12.5: a delete the engine keeps throttling fails with UnprocessedItemsError and leaves the records", async () => {
+    const records = await many(5);
+    const stop = throttleBatchWrites((requests) => requests);
+    try {
+      const failed = store.deleteMany({});
+      await expect(failed).rejects.toBeInstanceOf(UnprocessedItemsError);
+      await expect(failed).rejects.toThrow(
+        /5 writes to .* left unprocessed .* run the request again/,
+      );
+    } finally {
+      stop();
+    }
+    expect((await store.list({})).items.map((r) => r.id)).toEqual(newestFirst(records));
   });
 
   it("counts failures by cause over a time range", async () => {
