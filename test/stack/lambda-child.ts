@@ -29,10 +29,12 @@ const send = (message: object) => process.send?.(message);
 
 // The SDK the bundle will require, through the same NODE_PATH entry.
 const sdkRequire = createRequire(path.join(String(process.env.NODE_PATH), "noop.js"));
-const { mockClient } = sdkRequire("aws-sdk-client-mock") as typeof import("aws-sdk-client-mock");
-const { sdkStreamMixin } = sdkRequire("@smithy/core/serde") as {
-  sdkStreamMixin: (stream: Readable) => unknown;
-};
+const mockClient = (client: never) =>
+  (sdkRequire("aws-sdk-client-mock") as typeof import("aws-sdk-client-mock")).mockClient(client);
+const sdkStreamMixin = (stream: Readable) =>
+  (sdkRequire("@smithy/core/serde") as { sdkStreamMixin: (s: Readable) => unknown }).sdkStreamMixin(
+    stream,
+  );
 
 let nextCall = 0;
 const pending = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void }>();

@@ -63,6 +63,9 @@ export class SfnError extends Error {
 
 interface Machine {
   arn: string;
+  /** Every Retry and Wait shortened (see {@link TIME_COMPRESSION_MS}). */
+  retryIntervals: Record<string, number[]>;
+  waitTimes: Record<string, number>;
   name: string;
   interpreter: StateMachine;
   handlers: Record<string, (input: Json) => Promise<Json>>;
@@ -101,6 +104,13 @@ export interface Execution {
 
 /** A Step Functions status change, as EventBridge carries it (source aws.states). */
 export type StatusListener = (execution: Execution) => void | Promise<void>;
+
+/**
+ * Retry intervals and Wait states last this long here instead of seconds or minutes (a freshly
+ * booted instance's sshd is waited for up to 5 minutes on AWS). Only time is compressed: every
+ * retry, its count and every Wait still happen in the order the definition gives.
+ */
+export const TIME_COMPRESSION_MS = 50;
 
 export class LocalStepFunctions {
   readonly #machines = new Map<string, Machine>();
@@ -151,6 +161,14 @@ export class LocalStepFunctions {
       };
       walk(definition.States, false);
       const handlers: Record<string, (input: Json) => Promise<Json>> = {};
+      const retryIntervals: Record<string, number[]> = {};
+      const waitTimes: Record<string, number> = {};
+      for (const [name, state] of states) {
+        if (Array.isArray(state.Retry)) {
+          retryIntervals[name] = state.Retry.map(() => TIME_COMPRESSION_MS);
+        }
+        if (state.Type === "Wait") waitTimes[name] = TIME_COMPRESSION_MS;
+      }
       for (const [name, state] of states) {
         if (state.Type !== "Task") continue;
         if (name.endsWith(READ_ITEMS_SUFFIX)) {
@@ -170,6 +188,8 @@ export class LocalStepFunctions {
       this.#machines.set(arn, {
         arn,
         name,
+        retryIntervals,
+        waitTimes,
         interpreter: new StateMachine(definition as never, {
           validationOptions: { noValidate: true },
         }),
@@ -227,7 +247,11 @@ export class LocalStepFunctions {
     }
     const startDate = new Date();
     const run = machine.interpreter.run(parsed, {
-      overrides: { taskResourceLocalHandlers: machine.handlers },
+      overrides: {
+        taskResourceLocalHandlers: machine.handlers,
+        retryIntervalOverrides: machine.retryIntervals,
+        waitTimeOverrides: machine.waitTimes,
+      },
       noThrowOnAbort: true,
       context: {
         Execution: {
@@ -506,6 +530,8 @@ class HistoryWriter {
   readonly #executionArn: string;
   readonly #last = new Map<string, number>();
   #mapRun: MapRun | undefined;
+  /** Items of the running Map Run whose child failed (the adaptation counted them). */
+  readonly #failedItems = new Set<number>();
 
   constructor(machine: Machine, executionArn: string) {
     this.#machine = machine;
@@ -528,8 +554,12 @@ class HistoryWriter {
   add(event: LogEvent): void {
     const at = event.timestamp;
     const stateName = event.state?.name ?? event.parentState?.name ?? "";
-    // Inside a Distributed Map: each item is a child execution with its own history.
+    // Inside a Distributed Map: each item is a child execution with its own history. An item
+    // the adaptation counted as failed (lib/local/distributed-map.ts) is a failed child on AWS.
     if (this.#machine.itemStates.has(stateName) && this.#mapRun) {
+      if (stateName === COUNT_FAILURE_STATE && event.type === "StateEntered") {
+        this.#failedItems.add(event.index ?? -1);
+      }
       return;
     }
     if (event.type.startsWith("MapIteration") && this.#machine.distributed.has(stateName)) {
@@ -540,8 +570,10 @@ class HistoryWriter {
         counts.running += 1;
       } else {
         counts.running -= 1;
-        if (event.type === "MapIterationSucceeded") counts.succeeded += 1;
-        else counts.failed += 1;
+        const failed =
+          event.type === "MapIterationFailed" || this.#failedItems.has(event.index ?? -1);
+        if (failed) counts.failed += 1;
+        else counts.succeeded += 1;
       }
       return;
     }
@@ -582,6 +614,7 @@ class HistoryWriter {
             };
             this.mapRuns.push(run);
             this.#mapRun = run;
+            this.#failedItems.clear();
             this.#push(thread, at, "MapRunStarted", {
               mapRunStartedEventDetails: { mapRunArn: run.arn },
             });
