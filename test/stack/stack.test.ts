@@ -17,7 +17,11 @@ import {
 import { GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateKeyPair } from "../../lib/keys/index.ts";
-import { ec2StateChange } from "../fixtures/events/factory.ts";
+import {
+  ec2StateChangeSample,
+  executionStatusChangeSample,
+} from "../fixtures/events/aws-samples.ts";
+import { deviceReconnected, ec2StateChange } from "../fixtures/events/factory.ts";
 import { type Fleet, REFUSING_HOST, startFleet, type TestDevice } from "../harness/fleet.ts";
 import { eventually } from "../harness/local-runtime.ts";
 import { registration } from "../harness/runtime-api.ts";
@@ -152,6 +156,29 @@ describe("the deployed functions", () => {
     } finally {
       await host.stop();
     }
+  });
+});
+
+describe("the deployed EventBridge rules", () => {
+  const ruleIds = (event: unknown, bus?: string) =>
+    stack.events.matching(event, bus).map((rule) => rule.id.replace(/[0-9A-F]{8}$/, ""));
+  const machine = (name: string) =>
+    stack.stepFunctions.machineArns.find((arn) => arn.includes(name)) as string;
+
+  it("match AWS's sample events: EC2 running, Device Reconnected on keyheal's bus, a rotation that ended badly", () => {
+    expect(ruleIds(ec2StateChangeSample("i-abcd1111", "running"))).toEqual(["IntakeEc2Running"]);
+    expect(ruleIds(ec2StateChangeSample("i-abcd1111", "pending"))).toEqual([]);
+    const bus = stack.events.rules.find((rule) => rule.bus !== "default")?.bus;
+    const reconnected = deviceReconnected({ detail: { deviceId: "dev-1" } });
+    expect(ruleIds(reconnected, bus)).toEqual(["IntakeDeviceReconnected"]);
+    expect(ruleIds(reconnected)).toEqual([]);
+    for (const status of ["FAILED", "TIMED_OUT", "ABORTED"]) {
+      expect(ruleIds(executionStatusChangeSample(machine("rotate"), status))).toEqual([
+        "WorkflowsRotationEnded",
+      ]);
+    }
+    expect(ruleIds(executionStatusChangeSample(machine("rotate"), "SUCCEEDED"))).toEqual([]);
+    expect(ruleIds(executionStatusChangeSample(machine("reconnect"), "FAILED"))).toEqual([]);
   });
 });
 
