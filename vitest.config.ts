@@ -41,7 +41,8 @@ export default defineConfig({
           globalSetup: ["test/integration/global-setup.ts", "test/stack/global-setup.ts"],
           env: { POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "ERROR" },
           testTimeout: 90_000,
-          hookTimeout: 240_000,
+          // Synthesis bundles 19 functions with esbuild: about a minute on an idle 2-core machine.
+          hookTimeout: 420_000,
           maxWorkers: 1,
         },
       },

@@ -118,7 +118,7 @@ describe("the deployed functions", () => {
       );
       expect(result.error.errorMessage, id).not.toMatch(/environment is invalid/);
     }
-  }, 180_000);
+  }, 360_000); // 19 cold starts: about half a minute on an idle machine, bounded for a busy one
 
   it("fail on a missing variable, a handler name that does not match and a bundle that does not load", async () => {
     const broken = structuredClone(stack.template.template) as Template;
