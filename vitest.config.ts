@@ -34,6 +34,20 @@ export default defineConfig({
       },
       {
         test: {
+          // The synthesized stack run end to end on this machine (docs/testing.md): one synthesis
+          // with every function bundled, DynamoDB Local, real sshd devices.
+          name: "stack",
+          include: ["test/stack/**/*.test.ts"],
+          globalSetup: ["test/integration/global-setup.ts", "test/stack/global-setup.ts"],
+          env: { POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "ERROR" },
+          testTimeout: 90_000,
+          // Synthesis bundles 19 functions with esbuild: about a minute on an idle 2-core machine.
+          hookTimeout: 420_000,
+          maxWorkers: 1,
+        },
+      },
+      {
+        test: {
           name: "reliability",
           include: ["test/reliability/**/*.test.ts"],
           // Real sshd devices and runtimes, as the integration tests (pool users, passwords).
