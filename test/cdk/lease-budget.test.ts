@@ -6,8 +6,8 @@ import {
   type SshTimeoutSettings,
 } from "../../cdk/timeouts.ts";
 import { definitionOf } from "../../lib/local/asl.ts";
-import { WORKFLOWS } from "../../lib/workflows/workflow-names.ts";
 import type { TaskName } from "../../lib/workflows/tasks/index.ts";
+import { WORKFLOWS } from "../../lib/workflows/workflow-names.ts";
 
 /**
  * Issue 10.13: the lease must outlast the longest stretch in which a run works on a device without

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generateKeyPair, type KeyPair } from "../../../lib/keys/index.ts";
 import { definitionOf } from "../../../lib/local/asl.ts";
-import { WORKFLOWS, type WorkflowName } from "../../../lib/workflows/workflow-names.ts";
 import type { LocalHandler, LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
 import type { RunRecord } from "../../../lib/store/runs.ts";
 import type { WorkflowDeps } from "../../../lib/workflows/deps.ts";
+import { WORKFLOWS, type WorkflowName } from "../../../lib/workflows/workflow-names.ts";
 import { startWorkflowEnv, type WorkflowEnv } from "../../harness/workflow-env.ts";
 
 /**

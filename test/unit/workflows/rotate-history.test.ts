@@ -1,5 +1,6 @@
 import { StateMachine } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
+import { definitionOf, substituteLocalArns } from "../../../lib/local/asl.ts";
 import {
   COUNT_FAILURE_STATE,
   FailureTallies,
@@ -7,7 +8,6 @@ import {
   READ_ITEMS_SUFFIX,
   readItems,
 } from "../../../lib/local/distributed-map.ts";
-import { definitionOf, substituteLocalArns } from "../../../lib/local/workflow-runner.ts";
 import { MemoryManifestStore } from "../../../lib/workflows/manifests.ts";
 
 /** Step Functions' limit on the events in one execution's history. */
