@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { InvokeStore, InvokeStoreBase } from "@aws/lambda-invoke-store";
 import type { Context } from "aws-lambda";
 import type { WorkflowDeps } from "../workflows/deps.ts";
 
@@ -37,3 +38,28 @@ export function asLambdaReportsIt(error: unknown): unknown {
   reported.name = error.name;
   return reported;
 }
+
+/** A task handler as the runner calls it. */
+export type LocalLambda<I, O> = (input: I, context: Context & { deps: WorkflowDeps }) => Promise<O>;
+
+/**
+ * Runs one task invocation as Lambda runs invocations that share an execution environment: each
+ * inside its own InvokeStore context, with `AWS_LAMBDA_MAX_CONCURRENCY` set, which is how the
+ * Powertools logger keeps one invocation's appended keys (its device and run) and Lambda context
+ * apart from another's. The local runtime runs many tasks at once in one process and one
+ * logger, so without it a log line could name the device of the task that started last.
+ */
+export async function invokeLocally<I, O>(
+  handler: LocalLambda<I, O>,
+  input: I,
+  context: Context & { deps: WorkflowDeps },
+): Promise<O> {
+  process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= String(LOCAL_CONCURRENCY);
+  const store = await InvokeStore.getInstanceAsync(true);
+  return store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () =>
+    handler(input, context),
+  );
+}
+
+/** What the local runtime tells Powertools of its concurrency: it only needs to be set. */
+const LOCAL_CONCURRENCY = 64;

@@ -20,7 +20,7 @@ import {
   READ_ITEMS_SUFFIX,
   readItems,
 } from "./distributed-map.ts";
-import { asLambdaReportsIt, lambdaContext } from "./lambda-context.ts";
+import { asLambdaReportsIt, invokeLocally, lambdaContext } from "./lambda-context.ts";
 import { RunHistory } from "./run-history.ts";
 
 export { WORKFLOWS, type WorkflowName };
@@ -116,7 +116,7 @@ export class LocalWorkflowRunner {
         const bound = lambda;
         const direct: LocalHandler = (input) => {
           const call = (
-            bound(input as never, lambdaContext(task, options.deps)) as Promise<Json>
+            invokeLocally(bound, input as never, lambdaContext(task, options.deps)) as Promise<Json>
           ).catch((error: unknown) => {
             throw asLambdaReportsIt(error);
           });
