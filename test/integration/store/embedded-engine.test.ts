@@ -4,7 +4,8 @@ import { type IncomingHttpHeaders, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type AbstractIterator, AbstractLevel } from "abstract-level";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { DynamoDeviceStore } from "../../../lib/store/dynamo-device-store.ts";
 import {
   createEmbeddedDocumentClient,
@@ -134,6 +135,53 @@ describe("embedded engine", () => {
     });
     const device = await withEngine((store) => store.get("edge-1"));
     expect(device).toMatchObject({ id: "edge-1", status: "KEY_BASED", keyGeneration: 4 });
+  });
+
+  it("closes the LevelDB iterator of every query, paged or read to the end (each one left open held native memory for good)", async () => {
+    // Every iterator the engine opens on its database, until it is closed.
+    const open = new Set<AbstractIterator<unknown, unknown, unknown>>();
+    const original = { values: AbstractLevel.prototype.values, keys: AbstractLevel.prototype.keys };
+    const track = (method: "values" | "keys") =>
+      function (this: AbstractLevel<unknown, unknown, unknown>, ...args: unknown[]) {
+        const iterator = (original[method] as (...a: unknown[]) => never).apply(
+          this,
+          args,
+        ) as AbstractIterator<unknown, unknown, unknown>;
+        open.add(iterator);
+        const close = iterator.close.bind(iterator);
+        iterator.close = () => {
+          open.delete(iterator);
+          return close();
+        };
+        return iterator;
+      };
+    const values = vi.spyOn(AbstractLevel.prototype, "values").mockImplementation(track("values"));
+    const keys = vi.spyOn(AbstractLevel.prototype, "keys").mockImplementation(track("keys"));
+    try {
+      await withEngine(async (store) => {
+        for (let i = 0; i < 6; i++) {
+          await store.register({
+            id: `edge-${i}`,
+            host: `10.1.0.${i}`,
+            port: 22,
+            adminUser: "ops",
+          });
+        }
+        open.clear(); // table creation's own reads are not the question
+        // A query through the sorted index and a scan, each cut by its limit and read whole.
+        for (const sorted of [true, false]) {
+          const firstPage = await store.list({ sorted, limit: 2 });
+          expect(firstPage.items).toHaveLength(2);
+          expect(firstPage.nextCursor).toBeDefined();
+          const everything = await store.list({ sorted, limit: 100 });
+          expect(everything.items).toHaveLength(6);
+        }
+        await expect.poll(() => open.size, { timeout: 2_000 }).toBe(0);
+      });
+    } finally {
+      values.mockRestore();
+      keys.mockRestore();
+    }
   });
 });
 
