@@ -4,7 +4,7 @@ import { type IncomingHttpHeaders, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type AbstractIterator, AbstractLevel } from "abstract-level";
+import { AbstractLevel } from "abstract-level";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { DynamoDeviceStore } from "../../../lib/store/dynamo-device-store.ts";
 import {
@@ -139,21 +139,19 @@ describe("embedded engine", () => {
 
   it("closes the LevelDB iterator of every query, paged or read to the end (each one left open held native memory for good)", async () => {
     // Every iterator the engine opens on its database, until it is closed.
-    const open = new Set<AbstractIterator<unknown, unknown, unknown>>();
+    type Closable = { close(): Promise<void> };
+    const open = new Set<Closable>();
     const original = { values: AbstractLevel.prototype.values, keys: AbstractLevel.prototype.keys };
     const track = (method: "values" | "keys") =>
-      function (this: AbstractLevel<unknown, unknown, unknown>, ...args: unknown[]) {
-        const iterator = (original[method] as (...a: unknown[]) => never).apply(
-          this,
-          args,
-        ) as AbstractIterator<unknown, unknown, unknown>;
+      function (this: AbstractLevel<unknown, unknown, unknown>, ...args: unknown[]): never {
+        const iterator = (original[method] as (...a: unknown[]) => Closable).apply(this, args);
         open.add(iterator);
         const close = iterator.close.bind(iterator);
         iterator.close = () => {
           open.delete(iterator);
           return close();
         };
-        return iterator;
+        return iterator as never;
       };
     const values = vi.spyOn(AbstractLevel.prototype, "values").mockImplementation(track("values"));
     const keys = vi.spyOn(AbstractLevel.prototype, "keys").mockImplementation(track("keys"));
