@@ -1,11 +1,13 @@
 /**
- * The fault matrix on real sshd: each fault (a full or read-only file system among them) applied at each step of the heal protocol (detect,
+ * The fault matrix on real sshd: each fault (a full or read-only file system among them, and
+ * keyheal itself killed with SIGKILL) applied at each step of the heal protocol (detect,
  * read, write in flight, commit, verify, prune in flight), on a device holding the previous generation. For each
  * cell: no lockout (once the fault is gone, a key keyheal holds logs in), no corrupted or
  * truncated file, a faulted run that fails names a cause, and the next run converges to the
  * current generation with every unmanaged line kept. The matrix is printed with its counts.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { chmod, lstat, mkdir, readdir, readFile, rename, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,6 +53,8 @@ interface Fault {
   name: string;
   apply(device: TestDevice, kill: () => void): Promise<void>;
   undo(device: TestDevice): Promise<void>;
+  /** The heal runs in a process of its own that kills itself (SIGKILL) at the step. */
+  killsKeyheal?: true;
 }
 
 const FAULTS: Fault[] = [
@@ -118,7 +122,41 @@ const FAULTS: Fault[] = [
       pinnedOf.set(device, device.hostKeyFingerprint);
     },
   },
+  {
+    // keyheal itself dies at the step (heal-child.ts), as a runtime or a Lambda does when it is
+    // killed or runs out of time; whatever it had in flight on the device is cut with it.
+    name: "keyheal killed (SIGKILL)",
+    apply: async () => {},
+    undo: async () => {},
+    killsKeyheal: true,
+  },
 ];
+
+const HEAL_CHILD = new URL("./heal-child.ts", import.meta.url).pathname;
+
+/** The heal in a child process that kills itself at `at`: `killed` or, if `at` never came, `healed`. */
+async function healKilledAt(device: TestDevice, at: ReplaceStep): Promise<string> {
+  const child = spawn(process.execPath, [HEAL_CHILD], { stdio: ["pipe", "pipe", "inherit"] });
+  child.stdin.end(
+    JSON.stringify({
+      target: device.target({ hostKeyFingerprint: pinnedOf.get(device) as string }),
+      generations: [gen2, gen1].map((g) => ({
+        generation: g.generation,
+        privateKey: g.key.privateKey,
+        comment: g.key.comment,
+      })),
+      at,
+    }),
+  );
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    out += chunk;
+  });
+  const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+  if (signal === "SIGKILL") return "killed";
+  expect(code, `the heal child's exit (${out.trim()})`).toBe(0);
+  return out.trim();
+}
 
 interface Cell {
   pass: boolean;
@@ -223,22 +261,24 @@ describe.concurrent("the fault matrix", () => {
           await resetHome(device, ORIGINAL);
           pinnedOf.set(device, device.hostKeyFingerprint);
           let applied = false;
-          const outcome = await healDevice({
-            device: device.target({ hostKeyFingerprint: pinnedOf.get(device) as string }),
-            generations: [gen2, gen1],
-            timeouts: { handshakeMs: 3000, commandMs: 3000 },
-            onStep: async (reached, control) => {
-              if (reached !== at || applied) return;
-              applied = true;
-              await fault.apply(device, () => control.kill());
-            },
-          }).then(
-            () => "healed",
-            (error: unknown) => {
-              expect(error).toBeInstanceOf(OperationFailedError);
-              return (error as OperationFailedError).code;
-            },
-          );
+          const healed = fault.killsKeyheal ? healKilledAt(device, at) : undefined;
+          const outcome = await (healed ??
+            healDevice({
+              device: device.target({ hostKeyFingerprint: pinnedOf.get(device) as string }),
+              generations: [gen2, gen1],
+              timeouts: { handshakeMs: 3000, commandMs: 3000 },
+              onStep: async (reached, control) => {
+                if (reached !== at || applied) return;
+                applied = true;
+                await fault.apply(device, () => control.kill());
+              },
+            }).then(
+              () => "healed",
+              (error: unknown) => {
+                expect(error).toBeInstanceOf(OperationFailedError);
+                return (error as OperationFailedError).code;
+              },
+            ));
           cells.set(key, { pass: false, outcome });
           await fault.undo(device);
           // No torn file: the original or the healed bytes, or the original with the new key added.
