@@ -42,27 +42,32 @@ export async function recoverInterruptedRuns(
       steps: run.steps.map((step) => (step.endedAt ? step : { ...step, endedAt })),
     });
   }
-  // A rotation's lease owner is its run name too; the run is not tied to one device, so try the
-  // devices that a lease left RESOLVING.
-  const owners = new Set(interrupted.map((run) => run.id));
   const released = new Set<string>();
-  cursor = undefined;
-  do {
-    const page = await devices.list({
-      status: "RESOLVING",
-      limit: 500,
-      ...(cursor ? { cursor } : {}),
-    });
-    for (const device of page.items) {
-      for (const owner of owners) {
-        if (await devices.releaseLease(device.id, owner)) {
-          released.add(device.id);
-          break;
+  // A device's run holds its device's lease whatever the device's status is by now: killed after
+  // MarkHealed, the device is KEY_BASED and still leased.
+  for (const run of interrupted) {
+    if (run.deviceId && (await devices.releaseLease(run.deviceId, run.id))) {
+      released.add(run.deviceId);
+    }
+  }
+  // A rotation's lease owner is its run name too, and it is not tied to one device: every device
+  // is tried (any status, for the same reason), once per rotation that was cut.
+  const owners = new Set(interrupted.filter((run) => !run.deviceId).map((run) => run.id));
+  if (owners.size > 0) {
+    cursor = undefined;
+    do {
+      const page = await devices.list({ limit: 500, ...(cursor ? { cursor } : {}) });
+      for (const device of page.items) {
+        for (const owner of owners) {
+          if (await devices.releaseLease(device.id, owner)) {
+            released.add(device.id);
+            break;
+          }
         }
       }
-    }
-    cursor = page.nextCursor;
-  } while (cursor);
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
   for (const id of released) await devices.update(id, { status: "UNKNOWN" });
-  return { interrupted: [...owners], devices: [...released] };
+  return { interrupted: interrupted.map((run) => run.id), devices: [...released] };
 }

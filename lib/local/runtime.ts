@@ -63,6 +63,8 @@ export interface LocalRuntimeOptions {
    * the product waits as the ASL files say.
    */
   pauses?: Pick<LocalRunnerOptions, "waitTimeOverrides" | "retryIntervalOverrides">;
+  /** Wraps each Task's handler: reliability tests cut the runtime around a step. */
+  wrapTask?: LocalRunnerOptions["wrap"];
 }
 
 export interface LocalRuntime {
@@ -120,7 +122,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       dataDir,
       ...(options.sshTimeouts ? { sshTimeouts: options.sshTimeouts } : {}),
     });
-    const runner = new LocalWorkflowRunner({ deps, runs, ...options.pauses });
+    const runner = new LocalWorkflowRunner({
+      deps,
+      runs,
+      ...options.pauses,
+      ...(options.wrapTask ? { wrap: options.wrapTask } : {}),
+    });
     const starter = new LocalStarter(runner);
     const intake: IntakeDeps = {
       devices: deps.devices,

@@ -48,6 +48,8 @@ export interface RuntimeProcess {
   ): Promise<ApiAnswer<T>>;
   /** SIGTERM (or `signal`) and wait for the exit. */
   stop(signal?: NodeJS.Signals): Promise<ProcessExit>;
+  /** Settles when the process ends, whatever ends it. */
+  exited: Promise<ProcessExit>;
 }
 
 function argsOf(options: RuntimeProcessOptions): string[] {
@@ -108,6 +110,7 @@ export async function startRuntimeProcess(options: RuntimeProcessOptions): Promi
     token,
     dataDir: options.dataDir,
     output: () => out.stdout + out.stderr,
+    exited,
     async api(method, path, body, apiOptions = {}) {
       const sent = apiOptions.token === undefined ? token : apiOptions.token;
       const response = await fetch(`${url}${path}`, {

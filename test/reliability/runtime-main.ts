@@ -2,7 +2,9 @@
  * The local runtime as `keyheal local start` runs it, with short SSH timeouts so that a device
  * that stalls fails in seconds: `node test/reliability/runtime-main.ts --data-dir D`.
  * `--recheck-pause MS` shortens the reconnect workflow's RecheckPause (30 s in the ASL file) for
- * suites that send many events; the recheck itself still runs.
+ * suites that send many events; the recheck itself still runs. `--kill-after STATE` kills the
+ * runtime with SIGKILL as soon as the Task state of that name has done its work, before the
+ * workflow moves on (the first time only).
  */
 import { parseArgs } from "node:util";
 import { startLocalRuntime } from "../../lib/local/runtime.ts";
@@ -13,9 +15,11 @@ const { values } = parseArgs({
     "data-dir": { type: "string" },
     "probe-interval": { type: "string" },
     "recheck-pause": { type: "string" },
+    "kill-after": { type: "string" },
   },
 });
 const recheckPause = values["recheck-pause"];
+const killAfter = values["kill-after"];
 const runtime = await startLocalRuntime({
   dataDir: values["data-dir"] ?? ".keyheal",
   probeIntervalMs: 0,
@@ -23,6 +27,18 @@ const runtime = await startLocalRuntime({
   ...(recheckPause === undefined
     ? {}
     : { pauses: { waitTimeOverrides: { RecheckPause: Number(recheckPause) } } }),
+  ...(killAfter === undefined
+    ? {}
+    : {
+        wrapTask: ({ stateName }, handler) =>
+          stateName !== killAfter
+            ? handler
+            : async (input) => {
+                const output = await handler(input);
+                process.kill(process.pid, "SIGKILL");
+                return output;
+              },
+      }),
 });
 process.stdout.write(`keyheal local runtime ready (pid ${process.pid})\n`);
 await waitForStopSignal("keyheal local runtime");
