@@ -249,6 +249,10 @@ function render(
     lines.push(
       "",
       `Reconnect → KEY_BASED, ${reconnect.samples} devices one after another (a \`Device Reconnected\` event to the runtime's API, then polling the device until KEY_BASED; the SSH time is the raw script's heal of the same device: connect with the old key, one rewrite, connect with the new key): p50 ${f1(reconnect.latency.p50)} ms, p95 ${f1(reconnect.latency.p95)} ms; SSH time p50 ${f1(reconnect.ssh.p50)} ms; keyheal's overhead beyond it p50 ${f1(reconnect.overhead.p50)} ms, p95 ${f1(reconnect.overhead.p95)} ms (target ≤ 50 ms p50).`,
+      "",
+      "| part of a reconnect (p50) | ms |",
+      "| --- | --- |",
+      ...reconnect.breakdown.map((b) => `| ${b.part} | ${f1(b.p50)} |`),
     );
   if (profile) lines.push("", profile);
   return lines.join("\n");
