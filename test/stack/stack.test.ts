@@ -206,7 +206,6 @@ describe("the deployed stack", () => {
         "AcquireLease",
         "Detect",
         "Replace",
-        "Verify",
         "MarkHealed",
         "ReleaseLease",
       ]),
