@@ -13,7 +13,7 @@ import { generateKeyPair } from "../../lib/keys/index.ts";
 import type { KeyPair } from "../../lib/keys/types.ts";
 import { FOREIGN_LINES, startBenchFleet } from "./fleet.ts";
 import { startRuntime, writeInventory } from "./methods.ts";
-import { rawHeal } from "./raw-heal.ts";
+import { rawHeal, timedSession } from "./raw-heal.ts";
 
 export interface Percentiles {
   p50: number;
@@ -25,6 +25,8 @@ export interface ReconnectFigures {
   latency: Percentiles;
   ssh: Percentiles;
   overhead: Percentiles;
+  /** One command on an open connection (sshd's session and the login shell's start). */
+  session: Percentiles;
   /**
    * Where a reconnect's time goes, p50 in ms over the samples, from the run's own record: the
    * event's intake until the run started, each step, the gaps between steps, and the time from
@@ -80,11 +82,13 @@ export async function measureReconnect(count: number, work: string): Promise<Rec
       if (answer.runId) breakDown(await endedRun(api, answer.runId), postedAt, seenAt, add);
     }
     const ssh: number[] = [];
+    const session: number[] = [];
     for (const device of fleet.devices) {
       await device.writeAuthorizedKeys(
         `${FOREIGN_LINES[0]}\n${previous.authorizedKey}\n${FOREIGN_LINES[1]}\n`,
       );
       ssh.push(await timedRawHeal(device, previous, current));
+      session.push(await timedSession(rawDevice(device), current.privateKey));
     }
     const overhead = latency.map((l, i) => l - (ssh[i] ?? 0));
     return {
@@ -92,6 +96,7 @@ export async function measureReconnect(count: number, work: string): Promise<Rec
       latency: percentiles(latency),
       ssh: percentiles(ssh),
       overhead: percentiles(overhead),
+      session: percentiles(session),
       breakdown: [...parts].map(([part, ms]) => ({ part, p50: percentiles(ms).p50 })),
     };
   } finally {
@@ -106,22 +111,23 @@ async function timedRawHeal(
   current: KeyPair,
 ): Promise<number> {
   const started = performance.now();
-  await rawHeal(
-    {
-      host: device.host,
-      port: device.port,
-      user: device.user,
-      path: device.authorizedKeysFile,
-      hostKeyFingerprint: device.hostKeyFingerprint,
-    },
-    {
-      oldPrivateKey: previous.privateKey,
-      newPrivateKey: current.privateKey,
-      oldBlob: previous.authorizedKey.split(" ")[1] ?? "",
-      newLine: current.authorizedKey,
-    },
-  );
+  await rawHeal(rawDevice(device), {
+    oldPrivateKey: previous.privateKey,
+    newPrivateKey: current.privateKey,
+    oldBlob: previous.authorizedKey.split(" ")[1] ?? "",
+    newLine: current.authorizedKey,
+  });
   return performance.now() - started;
+}
+
+function rawDevice(device: Awaited<ReturnType<typeof startBenchFleet>>["devices"][number]) {
+  return {
+    host: device.host,
+    port: device.port,
+    user: device.user,
+    path: device.authorizedKeysFile,
+    hostKeyFingerprint: device.hostKeyFingerprint,
+  };
 }
 
 async function endedRun(api: ApiClient, runId: string): Promise<RunView> {
