@@ -43,7 +43,7 @@ export class TimeoutBudgetError extends Error {
 
 /**
  * Seconds a function of `profile` may run:
- * - `ssh` (Detect, Replace, Verify, Resolve): the whole {@link SSH_BUDGET} plus overhead;
+ * - `ssh` (Detect, Replace, VerifyResolved, Resolve): the whole {@link SSH_BUDGET} plus overhead;
  * - `probe` (Diagnose): one TCP connect plus overhead for the EC2 calls;
  * - `store` (leases, status, failures, keys, the fleet listing): the overhead alone, doubled
  *   for paging through a large fleet.

@@ -64,3 +64,19 @@ export async function rawHeal(device: RawDevice, keys: RawKeys): Promise<void> {
   const second = await connect(device, keys.newPrivateKey);
   second.end();
 }
+
+/**
+ * One session on a connection already open: what the device's sshd spends on a command (the
+ * login shell's start included), without the handshake. Milliseconds.
+ */
+export async function timedSession(device: RawDevice, privateKey: string): Promise<number> {
+  const client = await connect(device, privateKey);
+  try {
+    const started = performance.now();
+    const code = await exec(client, "true");
+    if (code !== 0) throw new Error(`true on port ${device.port} exited ${code}`);
+    return performance.now() - started;
+  } finally {
+    client.end();
+  }
+}

@@ -67,13 +67,6 @@ export const TASK_ACCESS: Readonly<Record<TaskName, TaskAccess>> = {
     keys: "read",
     secrets: ["read"],
   },
-  Verify: {
-    timeout: "ssh",
-    reachesDevices: true,
-    devices: "read",
-    keys: "read",
-    secrets: ["read"],
-  },
   VerifyResolved: {
     timeout: "ssh",
     reachesDevices: true,

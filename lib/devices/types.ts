@@ -78,8 +78,16 @@ export interface DeviceStore {
   remove(id: string): Promise<boolean>;
   /** Conditional write: succeeds when no lease is held or the held one has expired. */
   acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes the lease (as `acquireLease`) and sets the status RESOLVING in one conditional write,
+   * keeping the status before it in `statusBeforeRun` unless the device was already RESOLVING.
+   * The device as written; undefined when another run holds the lease or the device is unknown.
+   */
+  takeLease(id: string, owner: string, ttlMs: number): Promise<Device | undefined>;
   /** Conditional on `owner` still holding the lease. */
   extendLease(id: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** `extendLease` answering the device in the same write; undefined when `owner` lost it. */
+  holdLease(id: string, owner: string, ttlMs: number): Promise<Device | undefined>;
   releaseLease(id: string, owner: string): Promise<boolean>;
   /**
    * Remembers that a check was asked for while `owner`-less runs were shut out: set only while

@@ -27,12 +27,17 @@ export type RunEnd =
 /**
  * Records one run. A long run (a rotation over a fleet) shows where it is: its record is
  * rewritten at most once a second while events arrive, and once more after the last of a burst,
- * so a run waiting on one slow device still shows the progress of the others.
+ * so a run waiting on one slow device still shows the progress of the others. Those writes carry
+ * the run's own steps and its fan-out progress; the steps of every Map iteration (several per
+ * device) are written once, with the run's end: rewriting them every second made each write, and
+ * each read of `keys rotate --wait`, grow with the fleet (bench/RESULTS.md).
  */
 export class RunHistory {
   readonly #run: RunRecord;
   readonly #runs: RunStore;
   readonly #steps: RunStep[] = [];
+  /** The steps of Map iterations, kept for the final record only. */
+  readonly #nested = new WeakSet<RunStep>();
   readonly #tracker: ProgressTracker;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<unknown> = Promise.resolve();
@@ -49,7 +54,7 @@ export class RunHistory {
   async follow(events: AsyncIterable<EventLog>): Promise<void> {
     try {
       for await (const event of events) {
-        recordStep(this.#steps, event);
+        recordStep(this.#steps, this.#nested, event);
         trackProgress(this.#tracker, event);
         this.#timer ??= setTimeout(
           () => this.#writeProgress(),
@@ -82,7 +87,7 @@ export class RunHistory {
     this.#lastWrite = Date.now();
     const snapshot = {
       ...this.#run,
-      steps: this.#steps.map((step) => ({ ...step })),
+      steps: this.#steps.filter((step) => !this.#nested.has(step)).map((step) => ({ ...step })),
       progress: this.#tracker.progress ?? undefined,
     };
     this.#writing = this.#writing.then(() => this.#runs.put(snapshot)).catch(() => {});
@@ -103,21 +108,22 @@ function trackProgress(tracker: ProgressTracker, event: EventLog): void {
  * Folds the interpreter's event log into steps. A failing state emits StateFailed, then either
  * StateRetried (and runs again) or StateCaught; a state stays open until one of them settles it.
  */
-function recordStep(steps: RunStep[], event: EventLog): void {
+function recordStep(steps: RunStep[], nested: WeakSet<RunStep>, event: EventLog): void {
   const at = new Date(event.timestamp).toISOString();
   if (event.type === "StateEntered") {
-    steps.push({
+    const step: RunStep = {
       name: event.state.name,
       type: event.state.type,
       status: "RUNNING",
       startedAt: at,
-    });
+    };
+    steps.push(step);
+    // Events of a Map iteration carry the iteration's index.
+    if ((event as { index?: number }).index !== undefined) nested.add(step);
     return;
   }
   if (!["StateExited", "StateFailed", "StateCaught", "StateRetried"].includes(event.type)) return;
-  const step = [...steps]
-    .reverse()
-    .find((s) => s.name === event.state.name && s.endedAt === undefined);
+  const step = steps.findLast((s) => s.name === event.state.name && s.endedAt === undefined);
   if (!step) return;
   switch (event.type) {
     case "StateExited":

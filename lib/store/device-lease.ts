@@ -2,7 +2,8 @@
 // taken and given back with single-item conditional writes only: each answers false when its
 // condition does not hold.
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { DeviceTable } from "./device-item.ts";
+import type { Device } from "../devices/types.ts";
+import { type DeviceTable, toDevice } from "./device-item.ts";
 import { isConditionalCheckFailed } from "./dynamo-util.ts";
 
 /**
@@ -27,13 +28,79 @@ export function acquireLease(
   );
 }
 
-export function extendLease(
+/** The condition under which `owner` may take the lease: free, expired, or its own. */
+const LEASE_FREE =
+  "attribute_exists(#id) AND (attribute_not_exists(#owner) OR #expires < :now OR #owner = :owner)";
+
+/**
+ * Takes the lease as {@link acquireLease} does and marks the device RESOLVING in the same write,
+ * keeping the status from before the run in `statusBeforeRun`: one conditional update where a
+ * read, the lease and the status were three calls (bench/RESULTS.md). A device already RESOLVING
+ * (left so by a run that never ended) keeps the `statusBeforeRun` it has: a second write, on
+ * that rare path only. Undefined when the lease is held by another run or the device is unknown.
+ */
+export async function takeLease(
+  table: DeviceTable,
+  id: string,
+  owner: string,
+  ttlMs: number,
+): Promise<Device | undefined> {
+  const now = table.now();
+  const names = {
+    "#id": "id",
+    "#owner": "leaseOwner",
+    "#expires": "leaseExpiresAt",
+    "#status": "status",
+    "#updatedAt": "updatedAt",
+  };
+  const values = {
+    ":owner": owner,
+    ":expires": now + ttlMs,
+    ":now": now,
+    ":resolving": "RESOLVING",
+    ":updatedAt": new Date(now).toISOString(),
+  };
+  const taken =
+    (await conditionalLeaseUpdate(
+      table,
+      id,
+      "SET #owner = :owner, #expires = :expires, #before = #status, #status = :resolving, #updatedAt = :updatedAt",
+      `${LEASE_FREE} AND #status <> :resolving`,
+      { ...names, "#before": "statusBeforeRun" },
+      values,
+    )) ??
+    (await conditionalLeaseUpdate(
+      table,
+      id,
+      "SET #owner = :owner, #expires = :expires, #updatedAt = :updatedAt",
+      `${LEASE_FREE} AND #status = :resolving`,
+      names,
+      values,
+    ));
+  return taken === undefined ? undefined : toDevice(taken);
+}
+
+export async function extendLease(
   table: DeviceTable,
   id: string,
   owner: string,
   ttlMs: number,
 ): Promise<boolean> {
-  return conditionalLeaseWrite(
+  return (await holdLease(table, id, owner, ttlMs)) !== undefined;
+}
+
+/**
+ * Extends `owner`'s lease and answers the device as it now is, in one conditional update: a
+ * step that works on the device needs both (lib/workflows/tasks/lease.ts). Undefined when
+ * `owner` does not hold the lease.
+ */
+export async function holdLease(
+  table: DeviceTable,
+  id: string,
+  owner: string,
+  ttlMs: number,
+): Promise<Device | undefined> {
+  const item = await conditionalLeaseUpdate(
     table,
     id,
     "SET #expires = :expires",
@@ -41,6 +108,7 @@ export function extendLease(
     { "#owner": "leaseOwner", "#expires": "leaseExpiresAt" },
     { ":owner": owner, ":expires": table.now() + ttlMs },
   );
+  return item === undefined ? undefined : toDevice(item);
 }
 
 export function releaseLease(table: DeviceTable, id: string, owner: string): Promise<boolean> {
@@ -120,6 +188,34 @@ async function conditionalLeaseWrite(
     return true;
   } catch (error) {
     if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** A conditional update answering the item as it is after it; undefined when the condition failed. */
+async function conditionalLeaseUpdate(
+  table: DeviceTable,
+  id: string,
+  updateExpression: string,
+  condition: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const { Attributes } = await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { id },
+        UpdateExpression: updateExpression,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return Attributes ?? {};
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return undefined;
     throw error;
   }
 }

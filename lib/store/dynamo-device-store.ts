@@ -17,9 +17,11 @@ import { type DeviceTable, toDevice } from "./device-item.ts";
 import {
   acquireLease,
   extendLease,
+  holdLease,
   releaseLease,
   releaseLeaseTakingRecheck,
   requestRecheck,
+  takeLease,
 } from "./device-lease.ts";
 import { countDevicesByStatus, listDevices } from "./device-listing.ts";
 import { searchKeys } from "./device-search.ts";
@@ -164,8 +166,16 @@ export class DynamoDeviceStore implements DeviceStore {
     return acquireLease(this.table, id, owner, ttlMs);
   }
 
+  takeLease(id: string, owner: string, ttlMs: number): Promise<Device | undefined> {
+    return takeLease(this.table, id, owner, ttlMs);
+  }
+
   extendLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
     return extendLease(this.table, id, owner, ttlMs);
+  }
+
+  holdLease(id: string, owner: string, ttlMs: number): Promise<Device | undefined> {
+    return holdLease(this.table, id, owner, ttlMs);
   }
 
   releaseLease(id: string, owner: string): Promise<boolean> {

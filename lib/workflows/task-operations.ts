@@ -12,7 +12,6 @@ export const TASK_OPERATIONS: Readonly<Record<TaskName, Operation | undefined>> 
   Detect: "DETECT",
   Diagnose: "DETECT",
   Replace: "REPLACE",
-  Verify: "VERIFY",
   VerifyResolved: "VERIFY",
   MarkHealthy: undefined,
   MarkFailed: undefined,

@@ -35,7 +35,7 @@ interface State {
 }
 
 /** Tasks that extend the lease when they start. */
-const EXTENDING = new Set<TaskName>(["Detect", "Replace", "Verify", "VerifyResolved", "Resolve"]);
+const EXTENDING = new Set<TaskName>(["Detect", "Replace", "VerifyResolved", "Resolve"]);
 /** Tasks a lease-holding run never reaches while it holds the lease, or that end it. */
 const OUTSIDE = new Set<TaskName>([
   "AcquireLease",

@@ -74,7 +74,7 @@ describe("the runtime killed with SIGKILL and restarted", () => {
       async () => {
         const run = (await first.api<RunView>("GET", `/runs/${encodeURIComponent(body.runId)}`))
           .body;
-        return run.steps.some((s) => s.name === "Replace" || s.name === "Verify");
+        return run.steps.some((s) => s.name === "Replace" || s.name === "MarkHealed");
       },
       60_000,
       10,

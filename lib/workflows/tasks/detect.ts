@@ -1,7 +1,7 @@
 import { type Detection, detectKey } from "../../replace/detect-conflict.ts";
 import type { WorkflowDeps } from "../deps.ts";
 import { toTaskError } from "../task-errors.ts";
-import { loadDevice, loadGenerations, targetOf } from "./common.ts";
+import { loadGenerations, targetOf } from "./common.ts";
 import { holdLease } from "./lease.ts";
 
 export interface DetectInput {
@@ -18,8 +18,7 @@ export interface DetectInput {
  */
 export async function detect(deps: WorkflowDeps, input: DetectInput): Promise<Detection> {
   try {
-    await holdLease(deps, input, "DETECT");
-    const device = await loadDevice(deps, input.deviceId, "DETECT");
+    const device = await holdLease(deps, input, "DETECT");
     const generations = await loadGenerations(deps, "DETECT");
     const detection = await detectKey({
       device: targetOf(device),

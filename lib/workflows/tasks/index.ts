@@ -12,7 +12,7 @@ import { recordFailure } from "./record-failure.ts";
 import { replace } from "./replace.ts";
 import { resolve } from "./resolve.ts";
 import { createGeneration, listDevices, releaseRun, retireGenerations } from "./rotate.ts";
-import { verify, verifyResolved } from "./verify.ts";
+import { verifyResolved } from "./verify.ts";
 
 export const TASKS = {
   AcquireLease: acquireLease,
@@ -20,7 +20,6 @@ export const TASKS = {
   Detect: detect,
   Diagnose: diagnose,
   Replace: replace,
-  Verify: verify,
   VerifyResolved: verifyResolved,
   MarkHealthy: markHealthy,
   MarkFailed: markFailed,

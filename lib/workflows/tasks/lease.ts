@@ -1,3 +1,4 @@
+import type { Device } from "../../devices/types.ts";
 import type { Operation } from "../../failures/errors.ts";
 import { LeaseLostError } from "../../store/errors.ts";
 import type { WorkflowDeps } from "../deps.ts";
@@ -31,16 +32,10 @@ export async function acquireLease(
   input: LeaseInput,
 ): Promise<{ acquired: boolean; recheckRequested?: boolean }> {
   try {
-    const device = await loadDevice(deps, input.deviceId, "DETECT");
     for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
-      if (await deps.devices.acquireLease(input.deviceId, input.owner, deps.leaseTtlMs)) {
-        // A device left RESOLVING by a run that never ended keeps the status from before it.
-        const before = device.status === "RESOLVING" ? {} : { statusBeforeRun: device.status };
-        await deps.devices.update(
-          input.deviceId,
-          { status: "RESOLVING", ...before },
-          { leaseOwner: input.owner },
-        );
+      // The lease and the RESOLVING status in one conditional write; a device left RESOLVING by
+      // a run that never ended keeps the status from before it (lib/store/device-lease.ts).
+      if (await deps.devices.takeLease(input.deviceId, input.owner, deps.leaseTtlMs)) {
         deps.logger.info("lease", { deviceId: input.deviceId, acquired: true });
         return { acquired: true };
       }
@@ -49,6 +44,8 @@ export async function acquireLease(
         deps.logger.info("lease", { deviceId: input.deviceId, acquired: false, recheck: true });
         return { acquired: false, recheckRequested: true };
       }
+      // Neither: the lease was released meanwhile, or the device is not registered (an error).
+      await loadDevice(deps, input.deviceId, "DETECT");
     }
     deps.logger.info("lease", { deviceId: input.deviceId, acquired: false });
     return { acquired: false };
@@ -60,15 +57,17 @@ export async function acquireLease(
 /**
  * Extends the run's lease before a step that works on the device, so a run that takes longer
  * than one lease is not overtaken while it works, and refuses to work once another run holds it.
- * Each step is bounded by its function timeout, which the lease TTL exceeds.
+ * Each step is bounded by its function timeout, which the lease TTL exceeds. Answers the device
+ * as the same write left it (one store call for both); a step run without a lease reads it.
  */
 export async function holdLease(
   deps: WorkflowDeps,
   input: { deviceId: string; owner?: string | null | undefined },
   operation: Operation,
-): Promise<void> {
-  if (!input.owner) return;
-  if (await deps.devices.extendLease(input.deviceId, input.owner, deps.leaseTtlMs)) return;
+): Promise<Device> {
+  if (!input.owner) return loadDevice(deps, input.deviceId, operation);
+  const device = await deps.devices.holdLease(input.deviceId, input.owner, deps.leaseTtlMs);
+  if (device) return device;
   throw leaseLost(deps, new LeaseLostError(input.deviceId, input.owner, undefined), operation);
 }
 

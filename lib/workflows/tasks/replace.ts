@@ -1,7 +1,7 @@
 import { healDevice } from "../../replace/heal-device.ts";
 import type { WorkflowDeps } from "../deps.ts";
 import { toTaskError } from "../task-errors.ts";
-import { loadDevice, loadGenerations, targetOf } from "./common.ts";
+import { loadGenerations, targetOf } from "./common.ts";
 import { holdLease } from "./lease.ts";
 
 /**
@@ -14,8 +14,7 @@ export async function replace(
   input: { deviceId: string; owner?: string | null },
 ) {
   try {
-    await holdLease(deps, input, "REPLACE");
-    const device = await loadDevice(deps, input.deviceId, "REPLACE");
+    const device = await holdLease(deps, input, "REPLACE");
     const generations = await loadGenerations(deps, "REPLACE");
     const result = await healDevice({
       device: targetOf(device),

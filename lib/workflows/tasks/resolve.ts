@@ -2,7 +2,7 @@ import { importPrivateKey } from "../../keys/index.ts";
 import { type Access, healDevice } from "../../replace/heal-device.ts";
 import type { WorkflowDeps } from "../deps.ts";
 import { toTaskError } from "../task-errors.ts";
-import { loadDevice, loadGenerations, targetOf } from "./common.ts";
+import { loadGenerations, targetOf } from "./common.ts";
 import { holdLease } from "./lease.ts";
 
 /** Only references to the operator's secrets travel in the workflow, never the secrets. */
@@ -21,8 +21,7 @@ export interface ResolveInput {
 /** The Junos "Resolve Key Conflict" action for one device. */
 export async function resolve(deps: WorkflowDeps, input: ResolveInput & { owner?: string | null }) {
   try {
-    await holdLease(deps, input, "RESOLVE");
-    const device = await loadDevice(deps, input.deviceId, "RESOLVE");
+    const device = await holdLease(deps, input, "RESOLVE");
     const adopt = input.mode === "custom-key" && input.adopt === true;
     const generations = adopt ? [] : await loadGenerations(deps, "RESOLVE");
     const secret = await deps.secrets.get(input.secretRef);

@@ -152,7 +152,7 @@ export async function releaseRun(deps: WorkflowDeps, input: ReleaseRunInput) {
 
 /**
  * Retires earlier generations only when every device has been proven, on a connection, to hold a
- * newer one. A device's record names the generation last proven (Detect, Verify, a heal); since
+ * newer one. A device's record names the generation last proven (Detect, a heal and its verify); since
  * then it may have been given any newer generation by a heal that failed before it could record
  * it, so every generation from the oldest proven one on is kept.
  */

@@ -3,7 +3,7 @@ import { detectKey } from "../../replace/detect-conflict.ts";
 import { AuthRejectedError } from "../../ssh/errors.ts";
 import type { WorkflowDeps } from "../deps.ts";
 import { toTaskError } from "../task-errors.ts";
-import { loadDevice, loadGenerations, targetOf } from "./common.ts";
+import { loadGenerations, targetOf } from "./common.ts";
 import { holdLease } from "./lease.ts";
 
 export interface VerifyInput {
@@ -19,8 +19,7 @@ export interface VerifyInput {
 /** A fresh connection offering only the generation the heal installed must be accepted. */
 export async function verify(deps: WorkflowDeps, input: VerifyInput) {
   try {
-    await holdLease(deps, input, "VERIFY");
-    const device = await loadDevice(deps, input.deviceId, "VERIFY");
+    const device = await holdLease(deps, input, "VERIFY");
     const generations = await loadGenerations(deps, "VERIFY");
     const installed =
       input.generation === undefined || input.generation === null

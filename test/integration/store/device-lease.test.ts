@@ -122,4 +122,43 @@ describe("device lease", () => {
       recheck: false,
     });
   });
+
+  it("issue 12.3: taking the lease sets RESOLVING and keeps the status before it, in one write", async () => {
+    await store.update("db-1", { status: "KEY_CONFLICT", keyGeneration: 1 });
+    const taken = await store.takeLease("db-1", "run-a", MINUTE);
+    expect(taken).toMatchObject({
+      id: "db-1",
+      status: "RESOLVING",
+      statusBeforeRun: "KEY_CONFLICT",
+      keyGeneration: 1,
+    });
+    // Its own lease again (a retried task): the status from before the run is kept.
+    expect(await store.takeLease("db-1", "run-a", MINUTE)).toMatchObject({
+      status: "RESOLVING",
+      statusBeforeRun: "KEY_CONFLICT",
+    });
+    expect(await store.takeLease("db-1", "run-b", MINUTE)).toBeUndefined();
+    expect(await store.acquireLease("db-1", "run-b", MINUTE)).toBe(false);
+    // A run that never ended left it RESOLVING: the next run keeps the status from before that.
+    now += MINUTE + 1;
+    expect(await store.takeLease("db-1", "run-b", MINUTE)).toMatchObject({
+      status: "RESOLVING",
+      statusBeforeRun: "KEY_CONFLICT",
+    });
+    expect(await store.takeLease("ghost", "run-a", MINUTE)).toBeUndefined();
+    expect(await store.get("ghost")).toBeUndefined();
+  });
+
+  it("issue 12.3: holding the lease extends it and answers the device; a lost lease answers nothing", async () => {
+    expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
+    now += MINUTE / 2;
+    expect(await store.holdLease("db-1", "run-a", MINUTE)).toMatchObject({
+      id: "db-1",
+      host: "10.0.0.5",
+    });
+    now += MINUTE - 1000; // past the first expiry, within the extension
+    expect(await store.acquireLease("db-1", "run-b", MINUTE)).toBe(false);
+    expect(await store.holdLease("db-1", "run-b", MINUTE)).toBeUndefined();
+    expect(await store.holdLease("ghost", "run-a", MINUTE)).toBeUndefined();
+  });
 });

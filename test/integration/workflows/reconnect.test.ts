@@ -70,7 +70,6 @@ describe("reconnect workflow", () => {
       "Detect",
       "Conflict?",
       "Replace",
-      "Verify",
       "MarkHealed",
       "ReleaseLease",
       "Recheck?",

@@ -17,7 +17,7 @@ let deps: WorkflowDeps;
 let runner: LocalWorkflowRunner;
 let d: TestDevice;
 let counter = 0;
-const faults = { loseReplaceAnswer: false, rotateBeforeVerify: false };
+const faults = { loseReplaceAnswer: false, rotateBeforeMark: false };
 
 function lostAnswer(): Error {
   const error = new Error(
@@ -45,9 +45,9 @@ beforeAll(async () => {
             return output;
           };
         }
-        if (stateName === "Verify") {
+        if (stateName === "MarkHealed") {
           return async (input) => {
-            if (faults.rotateBeforeVerify) await deps.keys.add(generateKeyPair());
+            if (faults.rotateBeforeMark) await deps.keys.add(generateKeyPair());
             return handler(input);
           };
         }
@@ -120,11 +120,11 @@ describe("retiring generations", () => {
     expect(await retireGenerations(deps, { generation: 3 })).toMatchObject({ retired: [2, 1] });
   });
 
-  it("issue 10.1: Verify checks the generation Replace installed, not one a rotation made mid-run", async () => {
+  it("issue 10.1: the device is recorded on the generation Replace installed and verified, not one a rotation made mid-run", async () => {
     await deps.keys.add(generateKeyPair()); // generation 4: the device (on 3) is in conflict
-    faults.rotateBeforeVerify = true; // generation 5 appears between Replace and Verify
+    faults.rotateBeforeMark = true; // generation 5 appears between Replace and MarkHealed
     const run = await reconnect().finally(() => {
-      faults.rotateBeforeVerify = false;
+      faults.rotateBeforeMark = false;
     });
     expect(run.status).toBe("SUCCEEDED");
     expect((await deps.keys.current())?.generation).toBe(5);
