@@ -47,6 +47,8 @@ export interface LambdaHostOptions {
 
 export class LambdaHost {
   readonly functions: ReadonlyMap<string, FunctionSpec>;
+  /** Functions of the template in another runtime than Node.js, not hosted. */
+  readonly otherRuntimes: Array<{ id: string; runtime: string }> = [];
   readonly #options: LambdaHostOptions;
   readonly #children = new Map<string, Promise<ChildProcess>>();
   readonly #waiting = new Map<number, { child: ChildProcess; done(result: Invocation): void }>();
@@ -59,6 +61,13 @@ export class LambdaHost {
     mkdirSync(options.logDir, { recursive: true });
     const functions = new Map<string, FunctionSpec>();
     for (const [id, props] of options.template.ofType("AWS::Lambda::Function")) {
+      // Node.js bundles only: CDK's own providers in other runtimes (the console's
+      // BucketDeployment is Python, and in the template only once the console is built) are
+      // listed apart, not hosted.
+      if (!String(props.Runtime).startsWith("nodejs")) {
+        this.otherRuntimes.push({ id, runtime: String(props.Runtime) });
+        continue;
+      }
       const code = props.Code as { S3Key: string };
       const variables = (props.Environment as { Variables?: Record<string, unknown> } | undefined)
         ?.Variables;
