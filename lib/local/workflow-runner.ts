@@ -212,6 +212,9 @@ export class LocalWorkflowRunner {
                 cause: typeof e.cause === "string" ? e.cause : (e.message ?? ""),
               },
         );
+      } finally {
+        // Its Map has read them; a rotation that ended keeps no fleet list in memory.
+        if (workflow === "rotate") this.#options.deps.manifests?.discardRun?.(name);
       }
     })();
     this.#inFlight.add(done);

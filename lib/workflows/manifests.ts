@@ -20,6 +20,16 @@ export interface ManifestRef {
 export interface ManifestStore {
   write(key: string, deviceIds: readonly string[]): Promise<ManifestRef>;
   read(ref: Pick<ManifestRef, "bucket" | "key">): Promise<string[]>;
+  /**
+   * Drops an ended rotation's manifests, where nothing else does (local mode; on AWS the
+   * bucket's lifecycle rule expires them).
+   */
+  discardRun?(runName: string): void;
+}
+
+/** Where a rotation's manifests are kept: one prefix per run, named after the run. */
+export function manifestPrefix(runId: string): string {
+  return `rotations/${runId.slice(runId.lastIndexOf(":") + 1)}`;
 }
 
 /** A manifest that is not there: the run that wrote it is gone, or the key is wrong. */
@@ -32,7 +42,7 @@ export class ManifestNotFoundError extends Error {
   }
 }
 
-/** The local runtime's manifests: they live as long as the process, like its runs in flight. */
+/** The local runtime's manifests: kept while their rotation runs, dropped by the runner when it ends. */
 export class MemoryManifestStore implements ManifestStore {
   static readonly BUCKET = "local-manifests";
   readonly #manifests = new Map<string, string[]>();
@@ -51,5 +61,12 @@ export class MemoryManifestStore implements ManifestStore {
     const items = this.#manifests.get(ref.key);
     if (!items) throw new ManifestNotFoundError(ref.key);
     return [...items];
+  }
+
+  discardRun(runName: string): void {
+    const prefix = `${manifestPrefix(runName)}/`;
+    for (const key of this.#manifests.keys()) {
+      if (key.startsWith(prefix)) this.#manifests.delete(key);
+    }
   }
 }

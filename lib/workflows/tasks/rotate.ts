@@ -2,6 +2,7 @@ import { probeTcp } from "../../cloud/tcp-probe.ts";
 import type { Device } from "../../devices/types.ts";
 import { generateKeyPair, type KeyType } from "../../keys/index.ts";
 import type { WorkflowDeps } from "../deps.ts";
+import { manifestPrefix } from "../manifests.ts";
 import { toTaskError } from "../task-errors.ts";
 
 /** Every registered device, page by page. */
@@ -93,7 +94,7 @@ export async function listDevices(deps: WorkflowDeps, input: ListDevicesInput) {
   }
   const chosen = new Set(canary.map((d) => d.id));
   const fleet = devices.filter((d) => !chosen.has(d.id));
-  const prefix = `rotations/${input.runId.slice(input.runId.lastIndexOf(":") + 1)}`;
+  const prefix = manifestPrefix(input.runId);
   const percentage = request.toleratedFailurePercentage ?? 100;
   return {
     total: devices.length,
