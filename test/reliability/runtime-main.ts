@@ -5,8 +5,8 @@
  * suites that send many events; the recheck itself still runs.
  */
 import { parseArgs } from "node:util";
+import { waitForStopSignal } from "../../lib/http/stop-signal.ts";
 import { startLocalRuntime } from "../../lib/local/runtime.ts";
-import { waitForStopSignal } from "../../lib/local/stop-signal.ts";
 
 const { values } = parseArgs({
   options: {

@@ -15,7 +15,13 @@ import StatusIndicator, {
 import Table, { type TableProps } from "@cloudscape-design/components/table";
 import { useCallback, useState } from "react";
 import { api, messageOf, query } from "../api/client.ts";
-import { KEY_TYPES, type KeyGeneration, type KeyType, type Page } from "../api/types.ts";
+import {
+  KEY_TYPES,
+  type KeyGeneration,
+  type KeyType,
+  type Page,
+  type RotateRequest,
+} from "../api/types.ts";
 import { Mono, Time } from "../components/display.tsx";
 import { EmptyState, ErrorAlert } from "../components/states.tsx";
 import { usePoll } from "../hooks/use-poll.ts";
@@ -116,10 +122,11 @@ export function KeysPage() {
     setStarting(true);
     setStartError(null);
     try {
-      const { runId } = await api<{ runId: string }>("POST", "/keys/rotate", {
+      const body: RotateRequest = {
         type,
         ...(concurrency.trim() === "" ? {} : { concurrency: Number(concurrency) }),
-      });
+      };
+      const { runId } = await api<{ runId: string }>("POST", "/keys/rotate", body);
       sessionStorage.setItem(ROTATION_KEY, runId);
       setRotationId(runId);
       setConfirming(false);
