@@ -1,6 +1,5 @@
 import {
   DeleteCommand,
-  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   type QueryCommandInput,
@@ -13,8 +12,9 @@ import type { Operation } from "../failures/errors.ts";
 import type { FailureQuery, FailureRecord, FailureStore, NewFailure } from "../failures/types.ts";
 import {
   batchDelete,
-  type Clock,
   compact,
+  DEFAULT_TTL_SECONDS,
+  DynamoTable,
   decodeCursor,
   encodeCursor,
   type Item,
@@ -23,19 +23,14 @@ import {
   parseTime,
   readAll,
   readPage,
+  type TableOptions,
 } from "./dynamo-util.ts";
 import { InvalidCursorError, NotFoundError } from "./errors.ts";
 import { FAILURE_KIND, keyAttributesOf, TABLES } from "./tables.ts";
 
-export interface DynamoFailureStoreOptions {
-  client: DynamoDBDocumentClient;
-  tableName: string;
-  /** Time to live of a record from its `occurredAt`; default 90 days. */
-  ttlSeconds?: number;
-  clock?: Clock;
-}
+export type DynamoFailureStoreOptions = TableOptions;
 
-export const DEFAULT_FAILURE_TTL_SECONDS = 90 * 24 * 60 * 60;
+export const DEFAULT_FAILURE_TTL_SECONDS = DEFAULT_TTL_SECONDS;
 
 const design = TABLES.failures;
 /** Sorts after every ULID character, so `<until>#~` bounds every id of that millisecond. */
@@ -61,19 +56,7 @@ interface Plan {
  * condition, newest first. Never a Scan. Expired records (TTL `expiresAt`, deleted lazily by
  * DynamoDB) are filtered out of every read.
  */
-export class DynamoFailureStore implements FailureStore {
-  private readonly client: DynamoDBDocumentClient;
-  private readonly tableName: string;
-  private readonly ttlSeconds: number;
-  private readonly now: Clock;
-
-  constructor(options: DynamoFailureStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_FAILURE_TTL_SECONDS;
-    this.now = options.clock ?? Date.now;
-  }
-
+export class DynamoFailureStore extends DynamoTable implements FailureStore {
   /** Stores the failure with a ULID id (of its `occurredAt`), its cause's hint and its expiry. */
   async record(failure: NewFailure): Promise<FailureRecord> {
     const occurredMs =
