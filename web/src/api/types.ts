@@ -26,6 +26,7 @@ export {
   OPERATIONS,
   type Operation,
   type RunStatus,
+  USERNAME_PATTERN,
 } from "../../../lib/contract/vocabulary.ts";
 
 export type Page<T> = PageView<T>;

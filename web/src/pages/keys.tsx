@@ -23,7 +23,7 @@ import {
   type RotateRequest,
 } from "../api/types.ts";
 import { Mono, Time } from "../components/display.tsx";
-import { EmptyState, ErrorAlert } from "../components/states.tsx";
+import { EmptyState, ErrorAlert, LoadFailedState } from "../components/states.tsx";
 import { usePoll } from "../hooks/use-poll.ts";
 import { RotationProgress } from "./rotation-progress.tsx";
 
@@ -197,11 +197,7 @@ export function KeysPage() {
           }
           empty={
             list.error && !list.data ? (
-              <EmptyState
-                title="Key generations could not be loaded"
-                subtitle="The message above says why."
-                action={<Button onClick={list.refresh}>Try again</Button>}
-              />
+              <LoadFailedState what="Key generations" onRetry={list.refresh} />
             ) : (
               <EmptyState
                 title="No platform key yet"
