@@ -8,7 +8,6 @@ import {
 import { ulid } from "ulid";
 import type { Page } from "../devices/types.ts";
 import { type Cause, hintFor } from "../failures/causes.ts";
-import type { Operation } from "../failures/errors.ts";
 import type { FailureQuery, FailureRecord, FailureStore, NewFailure } from "../failures/types.ts";
 import {
   batchDelete,
@@ -23,6 +22,7 @@ import {
   parseTime,
   readAll,
   readPage,
+  recordOf,
   type TableOptions,
 } from "./dynamo-util.ts";
 import { InvalidCursorError, NotFoundError } from "./errors.ts";
@@ -295,19 +295,19 @@ function sortKey(occurredAt: string, id: string): string {
   return `${occurredAt}#${id}`;
 }
 
+const FAILURE_FIELDS = [
+  "id",
+  "deviceId",
+  "operation",
+  "cause",
+  "message",
+  "hint",
+  "attempt",
+  "occurredAt",
+  "expiresAt",
+  "retriedByRunId",
+] as const;
+
 function toFailure(item: Item): FailureRecord {
-  return compact({
-    id: item.id as string,
-    deviceId: item.deviceId as string,
-    operation: item.operation as Operation,
-    cause: item.cause as Cause,
-    message: item.message as string,
-    hint: item.hint as string,
-    attempt: item.attempt as number,
-    keyGeneration: (item.keyGeneration as number | null | undefined) ?? null,
-    runId: (item.runId as string | null | undefined) ?? null,
-    occurredAt: item.occurredAt as string,
-    expiresAt: item.expiresAt as number,
-    retriedByRunId: item.retriedByRunId as string | undefined,
-  });
+  return recordOf<FailureRecord>(item, FAILURE_FIELDS, ["keyGeneration", "runId"]);
 }

@@ -3,7 +3,7 @@ import { ulid } from "ulid";
 import type { Page } from "../devices/types.ts";
 import { importPrivateKey } from "../keys/import.ts";
 import type { KeyGenerationRecord, KeyStatus, KeyStore, SecretStore } from "../keys/store-types.ts";
-import type { KeyPair, SshKeyAlgorithm } from "../keys/types.ts";
+import type { KeyPair } from "../keys/types.ts";
 import {
   DynamoTable,
   type Item,
@@ -12,6 +12,7 @@ import {
   pageSize,
   readAll,
   readPage,
+  recordOf,
   type TableOptions,
 } from "./dynamo-util.ts";
 import {
@@ -230,14 +231,16 @@ export class DynamoKeyStore extends DynamoTable implements KeyStore {
   }
 }
 
+const KEY_FIELDS = [
+  "generation",
+  "algorithm",
+  "fingerprint",
+  "publicKey",
+  "status",
+  "createdAt",
+  "secretRef",
+] as const;
+
 function toRecord(item: Item): KeyGenerationRecord {
-  return {
-    generation: item.generation as number,
-    algorithm: item.algorithm as SshKeyAlgorithm,
-    fingerprint: item.fingerprint as string,
-    publicKey: item.publicKey as string,
-    status: item.status as KeyStatus,
-    createdAt: item.createdAt as string,
-    secretRef: item.secretRef as string,
-  };
+  return recordOf<KeyGenerationRecord>(item, KEY_FIELDS);
 }

@@ -10,9 +10,10 @@ import {
   listPage,
   pageSize,
   parseTime,
+  recordOf,
   type TableOptions,
 } from "./dynamo-util.ts";
-import type { RunRecord, RunStatus, RunStep, RunStore, StepStatus } from "./runs.ts";
+import type { RunRecord, RunStatus, RunStep, RunStore } from "./runs.ts";
 import { TABLES } from "./tables.ts";
 
 export type DynamoRunStoreOptions = TableOptions;
@@ -186,16 +187,18 @@ function toRun(item: Item): RunRecord {
   });
 }
 
+const STEP_FIELDS = [
+  "name",
+  "type",
+  "status",
+  "startedAt",
+  "endedAt",
+  "error",
+  "cause",
+  "caughtBy",
+  "retries",
+] as const;
+
 function toStep(item: Item): RunStep {
-  return compact({
-    name: item.name as string,
-    type: item.type as string | undefined,
-    status: item.status as StepStatus,
-    startedAt: item.startedAt as string,
-    endedAt: item.endedAt as string | undefined,
-    error: item.error as string | undefined,
-    cause: item.cause as string | undefined,
-    caughtBy: item.caughtBy as string | undefined,
-    retries: item.retries as number | undefined,
-  });
+  return recordOf<RunStep>(item, STEP_FIELDS);
 }

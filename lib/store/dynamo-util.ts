@@ -326,6 +326,25 @@ export class UpdateBuilder {
 }
 
 /** Drops `undefined` members, so items and results never carry `key: undefined`. */
+/**
+ * The record an item holds: the attributes `fields` names, an absent one left out, except those
+ * `nulls` names, which are `null` when absent (a null the store wrote as no attribute). One
+ * reader for every record type; its fields are listed once, beside the record's store.
+ */
+export function recordOf<T extends object>(
+  item: Item,
+  fields: readonly (keyof T & string)[],
+  nulls: readonly (keyof T & string)[] = [],
+): T {
+  const record: Record<string, unknown> = {};
+  for (const field of fields) {
+    const value = item[field];
+    if (value !== undefined) record[field] = value;
+  }
+  for (const field of nulls) record[field] = item[field] ?? null;
+  return record as T;
+}
+
 export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
