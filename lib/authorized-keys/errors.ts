@@ -17,10 +17,7 @@ export type UnparseableReason =
 
 /** Base class of every error raised while reading or editing an authorized_keys file. */
 export class AuthorizedKeysError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "AuthorizedKeysError";
-  }
+  override name = "AuthorizedKeysError";
 }
 
 /**

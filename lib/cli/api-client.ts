@@ -20,13 +20,17 @@ import type {
   RunStarted,
   RunView,
 } from "../contract/api.ts";
+import type { ImportKeyRequest, ResolveRequest, RotateRequest } from "../contract/requests.ts";
 import { ApiTransport, type Query } from "./api-transport.ts";
 import { UnexpectedResponseError } from "./errors.ts";
 
 export type { ApiClientOptions, Query } from "./api-transport.ts";
-export type { ResolveStarted, RunStarted as StartedRun };
+export type { ResolveRequest, ResolveStarted, RunStarted as StartedRun };
 
-/** A device to resolve: its own admin user, and its own credential where it has one. */
+/**
+ * A device to resolve as the command line or a devices file gives it: its own admin user, and
+ * its own credential where it has one; the request keeps the fields of its mode.
+ */
 export interface ResolveTarget {
   id: string;
   adminUser: string;
@@ -34,16 +38,6 @@ export interface ResolveTarget {
   password?: string;
   privateKey?: string;
   passphrase?: string;
-}
-
-export interface ResolveRequest {
-  mode: "space-key" | "custom-key";
-  devices: ResolveTarget[];
-  /** For the devices without their own. */
-  password?: string;
-  privateKey?: string;
-  passphrase?: string;
-  adopt?: boolean;
 }
 
 export interface FailureFilter {
@@ -98,11 +92,11 @@ export class ApiClient extends ApiTransport {
     return this.#list<KeyView>("GET /keys", "/keys", {}, window);
   }
 
-  importKey(body: { privateKey: string; passphrase?: string }): Promise<KeyView> {
+  importKey(body: ImportKeyRequest): Promise<KeyView> {
     return this.#call("POST /keys/import", "/keys/import", { body });
   }
 
-  rotateKeys(body: { type?: string; concurrency?: number; canary?: number }): Promise<RunStarted> {
+  rotateKeys(body: RotateRequest): Promise<RunStarted> {
     return this.#call("POST /keys/rotate", "/keys/rotate", { body });
   }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEVICE_ID_PATTERN, USERNAME_PATTERN } from "../contract/vocabulary.ts";
 import { ApiClient } from "./api-client.ts";
 import { flag, type OptionSpecs, type ParsedArgs, stringOption } from "./args.ts";
 import { discoverApi } from "./config.ts";
@@ -48,12 +49,8 @@ export interface CommandSpec {
   run(context: CommandContext): Promise<number>;
 }
 
-/**
- * The device id and user name rules of `lib/events/schemas.ts` and `lib/devices/schemas.ts`,
- * repeated so that parsing a command line does not load zod (a unit test keeps them equal).
- */
-export const DEVICE_ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
-export const USERNAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
+/** The contract's rules (lib/contract/vocabulary.ts, which imports nothing: parsing a command line loads no zod). */
+export { DEVICE_ID_PATTERN, USERNAME_PATTERN };
 
 /** A device id given on the command line, or a UsageError. */
 export function checkDeviceId(id: string, command: string, what = "DEVICE_ID"): string {
@@ -158,12 +155,12 @@ export function positiveIntOption(context: CommandContext, name: string, command
 }
 
 /** One of `allowed`, matched case-insensitively and returned in its canonical spelling. */
-export function choiceOption(
+export function choiceOption<T extends string>(
   context: CommandContext,
   name: string,
-  allowed: readonly string[],
+  allowed: readonly T[],
   command: string,
-): string | undefined {
+): T | undefined {
   const text = stringOption(context.args, name);
   if (text === undefined) return undefined;
   const match = allowed.find((each) => each.toLowerCase() === text.toLowerCase());

@@ -10,10 +10,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApiError, errorResponse } from "../api/errors.ts";
-import { bearerMatches, generateToken } from "../local/auth.ts";
-import { readBodyText, send } from "../local/http-io.ts";
-import { assertOwnRequest, type LoopbackAddress, requestUrl } from "../local/request-guard.ts";
-import { waitForStopSignal } from "../local/stop-signal.ts";
+import { bearerMatches, generateToken } from "../http/bearer.ts";
+import { readBodyText, send } from "../http/io.ts";
+import { assertOwnRequest, type LoopbackAddress, requestUrl } from "../http/request-guard.ts";
+import { waitForStopSignal } from "../http/stop-signal.ts";
 import type { ApiClient } from "./api-client.ts";
 import { stringOption } from "./args.ts";
 import { type CommandSpec, NO_POSITIONALS } from "./command.ts";

@@ -1,9 +1,6 @@
 /** Base class of every error raised by the cloud checks (EC2 inventory, diagnosis, TCP probe). */
 export class CloudError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "CloudError";
-  }
+  override name = "CloudError";
 }
 
 /** A CIDR or address that is not a valid IPv4 or IPv6 block. */

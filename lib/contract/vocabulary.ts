@@ -7,6 +7,12 @@
  * @module
  */
 
+/** Characters a device id may hold (1 to 128 of them): safe in keys, file names, logs and URLs. */
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
+
+/** A POSIX user name as keyheal accepts it (the same rule the replacement protocol applies). */
+export const USERNAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
+
 /** Where a device stands with keyheal. */
 export const AUTH_STATUSES = [
   "UNKNOWN",

@@ -1,20 +1,7 @@
 import * as z from "zod";
-import { DeviceIdSchema, InstanceIdSchema } from "../events/schemas.ts";
+import { DeviceIdSchema, typeError, UsernameSchema } from "../contract/requests.ts";
+import { InstanceIdSchema } from "../events/schemas.ts";
 import type { DeviceRegistration } from "./types.ts";
-
-/** "is required" for a missing field, else `message`: zod's type error for both by default. */
-export function typeError(message: string) {
-  return (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : message);
-}
-
-/** A POSIX user name as keyheal accepts it (the same rule the replacement protocol applies). */
-export const USERNAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
-
-export const UsernameSchema = z
-  .string({ error: typeError("must be a user name string") })
-  .regex(USERNAME_PATTERN, {
-    error: "must be a user name: a lower-case letter or _, then up to 31 of a-z 0-9 _ -",
-  });
 
 /** A host name, IPv4 or IPv6 address: no spaces, no URL, no user@. */
 export const HostSchema = z

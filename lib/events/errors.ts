@@ -1,9 +1,6 @@
 /** Base class of every error raised while taking in an event. */
 export class EventError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "EventError";
-  }
+  override name = "EventError";
 }
 
 /** One problem with one field of an event. */

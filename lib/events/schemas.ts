@@ -1,5 +1,8 @@
 import * as z from "zod";
+import { DeviceIdSchema } from "../contract/requests.ts";
 import { DETAIL_TYPES, EC2_EVENT_SOURCE, KEYHEAL_EVENT_SOURCE } from "./detail-types.ts";
+
+export { DeviceIdSchema };
 
 /** ISO 8601 date-time with `Z` or an offset, as EventBridge writes `time`. */
 const IsoDateTime = z.iso.datetime({
@@ -14,18 +17,6 @@ export const INSTANCE_ID_PATTERN = /^i-[0-9a-f]{8,17}$/;
 export const InstanceIdSchema = z
   .string({ error: "must be an EC2 instance id string" })
   .regex(INSTANCE_ID_PATTERN, { error: "must be an EC2 instance id: i- and 8 to 17 hex digits" });
-
-/** Characters a device id may hold: safe in keys, file names, logs and URLs. */
-export const DEVICE_ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
-
-/** A keyheal device id: 1 to 128 characters of `[A-Za-z0-9._:-]`. */
-export const DeviceIdSchema = z
-  .string({ error: "must be a device id string" })
-  .min(1, { error: "must not be empty" })
-  .max(128, { error: "must be at most 128 characters" })
-  .regex(DEVICE_ID_PATTERN, {
-    error: "may hold only letters, digits and . _ : - (no spaces or other characters)",
-  });
 
 /** The instance states EC2 reports in a state-change notification. */
 export const EC2_INSTANCE_STATES = [

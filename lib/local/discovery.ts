@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { randomUUID } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { writeFileAtomic } from "../files/atomic-write.ts";
 
 /** The file in the data directory holding the local runtime's API URL. */
 export const API_URL_FILE = "api-url";
@@ -29,28 +29,9 @@ export function dataDirOf(flag: string | undefined, fromEnv: string | undefined,
   return resolve(cwd, flag ?? fromEnv ?? DEFAULT_DATA_DIR);
 }
 
-/** Writes `content` to `path` atomically: a private temp file renamed over it. */
-export async function writePrivateFile(path: string, content: string, mode = 0o600) {
-  const temp = `${path}.${randomUUID()}.tmp`;
-  const handle = await open(temp, "wx", mode);
-  try {
-    await handle.writeFile(content, "utf8");
-    await handle.chmod(mode);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
-
 export async function writeDiscovery(dataDir: string, url: string, token: string): Promise<void> {
-  await writePrivateFile(join(dataDir, API_TOKEN_FILE), `${token}\n`, 0o600);
-  await writePrivateFile(join(dataDir, API_URL_FILE), `${url}\n`, 0o644);
+  await writeFileAtomic(join(dataDir, API_TOKEN_FILE), `${token}\n`, 0o600);
+  await writeFileAtomic(join(dataDir, API_URL_FILE), `${url}\n`, 0o644);
 }
 
 export async function removeDiscovery(dataDir: string): Promise<void> {

@@ -12,10 +12,10 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { BadRequestError, errorResponse, UnauthorizedError } from "../api/errors.ts";
 import { createRouter, dispatch } from "../api/routes.ts";
 import type { ApiContext, ApiResponse } from "../api/types.ts";
-import { bearerMatches } from "./auth.ts";
+import { bearerMatches } from "../http/bearer.ts";
+import { readBodyText, send } from "../http/io.ts";
+import { assertOwnRequest, type LoopbackAddress, requestUrl } from "../http/request-guard.ts";
 import { consoleFile, DEFAULT_CONSOLE_DIR } from "./console-files.ts";
-import { readBodyText, send } from "./http-io.ts";
-import { assertOwnRequest, type LoopbackAddress, requestUrl } from "./request-guard.ts";
 
 /** How long a client may take to send its headers, and its whole request. */
 const HEADERS_TIMEOUT_MS = 10_000;

@@ -6,7 +6,7 @@
  */
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writePrivateFile } from "./discovery.ts";
+import { writeFileAtomic } from "../files/atomic-write.ts";
 import { RuntimeLockedError } from "./errors.ts";
 
 export { RuntimeLockedError };
@@ -53,7 +53,7 @@ export async function acquireRuntimeLock(dataDir: string): Promise<RuntimeLock> 
     async setUrl(url) {
       content.url = url;
       if ((await readLock(path))?.pid === process.pid) {
-        await writePrivateFile(path, JSON.stringify(content), 0o644);
+        await writeFileAtomic(path, JSON.stringify(content), 0o644);
       }
     },
     async release() {

@@ -7,12 +7,12 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { InvalidInventoryError } from "../devices/errors.ts";
+import { waitForStopSignal } from "../http/stop-signal.ts";
 import { DURATION_EXAMPLES, parseDuration as durationMs } from "../validation/time.ts";
 import { API_TOKEN_FILE, DATA_DIR_ENV, dataDirOf } from "./discovery.ts";
 import { InvalidDataDirError, LocalUsageError, RuntimeLockedError } from "./errors.ts";
 import { describeFault, watchProcessFaults } from "./process-faults.ts";
 import { startLocalRuntime } from "./runtime.ts";
-import { waitForStopSignal } from "./stop-signal.ts";
 
 export const USAGE = `Usage: keyheal local start [--data-dir D] [--port P] [--inventory F] [--probe-interval 10s]
 

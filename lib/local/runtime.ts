@@ -14,6 +14,7 @@ import { readInventoryFile } from "../devices/inventory.ts";
 import type { DeviceRegistration } from "../devices/types.ts";
 import { deviceReconnectedEvent } from "../events/build.ts";
 import { IntakeStats } from "../events/intake-stats.ts";
+import { generateToken } from "../http/bearer.ts";
 import { logger as defaultLogger } from "../lambda/powertools.ts";
 import type { SshTimeouts } from "../ssh/session.ts";
 import { withSearchKeys } from "../store/dynamo-device-store.ts";
@@ -26,7 +27,6 @@ import {
 import { createTables, tableNames } from "../store/tables.ts";
 import { type IntakeDeps, intakeEvent } from "../workflows/intake.ts";
 import { LocalStarter } from "../workflows/starters.ts";
-import { generateToken } from "./auth.ts";
 import { removeDiscovery, writeDiscovery } from "./discovery.ts";
 import { InvalidDataDirError } from "./errors.ts";
 import { type ApiServer, startApiServer } from "./http-server.ts";

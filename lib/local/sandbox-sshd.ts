@@ -1,10 +1,11 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, connect as tcpConnect } from "node:net";
-import { tmpdir, userInfo } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { SandboxDeviceBase } from "./sandbox-device.ts";
 
 const run = promisify(execFile);
 export const SSHD_PATH = "/usr/sbin/sshd";
@@ -50,22 +51,18 @@ export type SandboxLogLevel = "INFO" | "VERBOSE" | "DEBUG1";
  * A device for demos and benchmarks: a real sshd on 127.0.0.1 running as the current user (no
  * root needed), whose authorized_keys is a file in its own sandbox directory.
  */
-export class SandboxDevice {
-  readonly dir: string;
-  readonly user = userInfo().username;
-  readonly host = "127.0.0.1";
-  port = 0;
+export class SandboxDevice extends SandboxDeviceBase {
   hostKeyFingerprint = "";
   /** sshd's LogLevel; the fleet bench reads DEBUG1 to count exec and shell requests. */
   readonly logLevel: SandboxLogLevel;
   #child: ChildProcess | undefined;
 
   private constructor(dir: string, logLevel: SandboxLogLevel) {
-    this.dir = dir;
+    super(dir);
     this.logLevel = logLevel;
   }
 
-  get authorizedKeysFile(): string {
+  override get authorizedKeysFile(): string {
     return join(this.dir, "authorized_keys");
   }
 
@@ -125,24 +122,11 @@ export class SandboxDevice {
     throw new Error(`sshd did not start in ${this.dir}`);
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     const child = this.#child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
     await exited;
-  }
-
-  readAuthorizedKeys(): Promise<string> {
-    return readFile(this.authorizedKeysFile, "utf8");
-  }
-
-  writeAuthorizedKeys(content: string): Promise<void> {
-    return writeFile(this.authorizedKeysFile, content, { mode: 0o600 });
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop();
-    await rm(this.dir, { recursive: true, force: true });
   }
 }

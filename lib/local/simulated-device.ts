@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
-import { tmpdir, userInfo } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import ssh2, {
   type AuthContext,
@@ -13,6 +13,7 @@ import ssh2, {
 import { parseAuthorizedKeysLine } from "../authorized-keys/index.ts";
 import { fingerprintOf } from "../keys/fingerprint.ts";
 import { generateKeyPair } from "../keys/index.ts";
+import { SandboxDeviceBase } from "./sandbox-device.ts";
 
 // ssh2 is CommonJS: Node sees only its default export.
 const { Server: SshServer, utils } = ssh2;
@@ -30,11 +31,7 @@ const SESSION_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
  * on machines without sshd, and the unit tests run the protocol's scenarios against it without
  * root (test/harness/protocol-scenarios.ts); the integration tests run them on real sshd.
  */
-export class SimulatedDevice {
-  readonly dir: string;
-  readonly user = userInfo().username;
-  readonly host = "127.0.0.1";
-  port = 0;
+export class SimulatedDevice extends SandboxDeviceBase {
   readonly hostKeyFingerprint: string;
   /** Where the device reads keys, relative to its home (sshd_config's AuthorizedKeysFile). */
   readonly authorizedKeysSetting: string;
@@ -44,7 +41,7 @@ export class SimulatedDevice {
   #children = new Set<ChildProcess>();
 
   private constructor(dir: string, authorizedKeysSetting: string) {
-    this.dir = dir;
+    super(dir);
     this.authorizedKeysSetting = authorizedKeysSetting;
     const hostKey = generateKeyPair({ type: "ed25519" });
     this.hostKeyFingerprint = fingerprintOf(hostKey.blob);
@@ -53,7 +50,7 @@ export class SimulatedDevice {
     this.#ssh = new SshServer({ hostKeys: [hostKey.privateKey] }, (client) => this.#serve(client));
   }
 
-  get authorizedKeysFile(): string {
+  override get authorizedKeysFile(): string {
     return join(this.dir, this.authorizedKeysSetting);
   }
 
@@ -107,7 +104,7 @@ export class SimulatedDevice {
   }
 
   /** Stops listening and cuts every open connection and running command: the port refuses. */
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     const listener = this.#listener;
     if (!listener) return;
     this.#listener = undefined;
@@ -116,19 +113,6 @@ export class SimulatedDevice {
     this.#sockets.clear();
     for (const child of this.#children) killGroup(child);
     await closed;
-  }
-
-  readAuthorizedKeys(): Promise<string> {
-    return readFile(this.authorizedKeysFile, "utf8");
-  }
-
-  writeAuthorizedKeys(content: string): Promise<void> {
-    return writeFile(this.authorizedKeysFile, content, { mode: 0o600 });
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop();
-    await rm(this.dir, { recursive: true, force: true });
   }
 
   #accept(socket: Socket): void {

@@ -12,10 +12,7 @@ export type Stage =
 
 /** Base class of every error raised while talking to a device. */
 export class SshError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SshError";
-  }
+  override name = "SshError";
 }
 
 export class ConnectTimeoutError extends SshError {

@@ -8,8 +8,8 @@ import {
 } from "../devices/types.ts";
 import { type DeviceTable, toDevice } from "./device-item.ts";
 import { searchDevices } from "./device-search.ts";
-import { decodeCursor, encodeCursor, pageSize, readPage } from "./dynamo-util.ts";
-import { DEVICE_KIND, keyAttributesOf, TABLES } from "./tables.ts";
+import { listPage, pageSize } from "./dynamo-util.ts";
+import { DEVICE_KIND, TABLES } from "./tables.ts";
 
 const design = TABLES.devices;
 
@@ -25,54 +25,31 @@ export async function listDevices(
   if (query.search !== undefined) {
     return searchDevices(table, query.search, query.status, limit, query.cursor);
   }
+  const cursor = query.cursor;
   if (query.status !== undefined) {
-    const startKey = decodeCursor(query.cursor, keyAttributesOf(design, "byStatus"), {
-      status: query.status,
-    });
-    const page = await readPage(
-      table.client,
-      {
-        query: {
-          TableName: table.tableName,
-          IndexName: "byStatus",
-          KeyConditionExpression: "#status = :status",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":status": query.status },
-        },
-      },
-      limit,
-      startKey,
-    );
-    return { items: page.items.map(toDevice), nextCursor: encodeCursor(page.lastKey) };
+    const request = {
+      TableName: table.tableName,
+      IndexName: "byStatus",
+      KeyConditionExpression: "#status = :status",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":status": query.status },
+    };
+    const window = { limit, cursor, fixed: { status: query.status } };
+    return listPage(table.client, { query: request }, design, window, toDevice);
   }
   if (query.sorted === true) {
-    const startKey = decodeCursor(query.cursor, keyAttributesOf(design, "byName"), {
-      kind: DEVICE_KIND,
-    });
-    const page = await readPage(
-      table.client,
-      {
-        query: {
-          TableName: table.tableName,
-          IndexName: "byName",
-          KeyConditionExpression: "#kind = :kind",
-          ExpressionAttributeNames: { "#kind": "kind" },
-          ExpressionAttributeValues: { ":kind": DEVICE_KIND },
-        },
-      },
-      limit,
-      startKey,
-    );
-    return { items: page.items.map(toDevice), nextCursor: encodeCursor(page.lastKey) };
+    const request = {
+      TableName: table.tableName,
+      IndexName: "byName",
+      KeyConditionExpression: "#kind = :kind",
+      ExpressionAttributeNames: { "#kind": "kind" },
+      ExpressionAttributeValues: { ":kind": DEVICE_KIND },
+    };
+    const window = { limit, cursor, fixed: { kind: DEVICE_KIND } };
+    return listPage(table.client, { query: request }, design, window, toDevice);
   }
-  const startKey = decodeCursor(query.cursor, keyAttributesOf(design));
-  const page = await readPage(
-    table.client,
-    { scan: { TableName: table.tableName } },
-    limit,
-    startKey,
-  );
-  return { items: page.items.map(toDevice), nextCursor: encodeCursor(page.lastKey) };
+  const scan = { TableName: table.tableName };
+  return listPage(table.client, { scan }, design, { limit, cursor }, toDevice);
 }
 
 /**

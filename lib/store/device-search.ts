@@ -1,7 +1,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { AuthStatus, Device, Page } from "../devices/types.ts";
 import { type DeviceTable, toDevice } from "./device-item.ts";
-import { decodeCursor, type Item, readPage } from "./dynamo-util.ts";
+import { checkCursorKey, decodeOpaque, encodeOpaque, type Item, readPage } from "./dynamo-util.ts";
 import { InvalidCursorError } from "./errors.ts";
 import { DEVICE_KIND, keyAttributesOf, TABLES } from "./tables.ts";
 
@@ -60,20 +60,9 @@ interface SearchCursor {
   key: Record<string, unknown> | null;
 }
 
-function encodeSearchCursor(cursor: SearchCursor): string {
-  return Buffer.from(JSON.stringify(cursor), "utf8").toString("base64url");
-}
-
 function decodeSearchCursor(cursor: string | undefined): SearchCursor {
   if (cursor === undefined || cursor === "") return { source: 0, key: null };
-  let parsed: unknown;
-  try {
-    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error("not base64url");
-    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch (error) {
-    throw new InvalidCursorError({ cause: error });
-  }
-  const candidate = parsed as Partial<SearchCursor> | null;
+  const candidate = decodeOpaque(cursor) as Partial<SearchCursor> | null;
   const source = candidate?.source;
   const key = candidate?.key;
   if (
@@ -89,11 +78,7 @@ function decodeSearchCursor(cursor: string | undefined): SearchCursor {
   if (key !== null) {
     const { index } = SEARCH_SOURCES[source] as SearchSource;
     // Checked like any other cursor: exactly the key attributes of that index.
-    decodeCursor(
-      Buffer.from(JSON.stringify(key)).toString("base64url"),
-      keyAttributesOf(TABLES.devices, index),
-      { kind: DEVICE_KIND },
-    );
+    checkCursorKey(key, keyAttributesOf(TABLES.devices, index), { kind: DEVICE_KIND });
   }
   return { source, key };
 }
@@ -147,7 +132,7 @@ export async function searchDevices(
     if (page.lastKey) {
       return {
         items: items.map(toDevice),
-        nextCursor: encodeSearchCursor({ source, key: page.lastKey }),
+        nextCursor: encodeOpaque({ source, key: page.lastKey }),
       };
     }
     source += 1;
@@ -155,6 +140,6 @@ export async function searchDevices(
     if (items.length >= limit) break;
   }
   const nextCursor =
-    source < SEARCH_SOURCES.length ? encodeSearchCursor({ source, key: null }) : undefined;
+    source < SEARCH_SOURCES.length ? encodeOpaque({ source, key: null }) : undefined;
   return { items: items.map(toDevice), nextCursor };
 }

@@ -1,6 +1,5 @@
 import {
   DeleteCommand,
-  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   type QueryCommandInput,
@@ -9,12 +8,12 @@ import {
 import { ulid } from "ulid";
 import type { Page } from "../devices/types.ts";
 import { type Cause, hintFor } from "../failures/causes.ts";
-import type { Operation } from "../failures/errors.ts";
 import type { FailureQuery, FailureRecord, FailureStore, NewFailure } from "../failures/types.ts";
 import {
   batchDelete,
-  type Clock,
   compact,
+  DEFAULT_TTL_SECONDS,
+  DynamoTable,
   decodeCursor,
   encodeCursor,
   type Item,
@@ -23,19 +22,15 @@ import {
   parseTime,
   readAll,
   readPage,
+  recordOf,
+  type TableOptions,
 } from "./dynamo-util.ts";
 import { InvalidCursorError, NotFoundError } from "./errors.ts";
 import { FAILURE_KIND, keyAttributesOf, TABLES } from "./tables.ts";
 
-export interface DynamoFailureStoreOptions {
-  client: DynamoDBDocumentClient;
-  tableName: string;
-  /** Time to live of a record from its `occurredAt`; default 90 days. */
-  ttlSeconds?: number;
-  clock?: Clock;
-}
+export type DynamoFailureStoreOptions = TableOptions;
 
-export const DEFAULT_FAILURE_TTL_SECONDS = 90 * 24 * 60 * 60;
+export const DEFAULT_FAILURE_TTL_SECONDS = DEFAULT_TTL_SECONDS;
 
 const design = TABLES.failures;
 /** Sorts after every ULID character, so `<until>#~` bounds every id of that millisecond. */
@@ -61,19 +56,7 @@ interface Plan {
  * condition, newest first. Never a Scan. Expired records (TTL `expiresAt`, deleted lazily by
  * DynamoDB) are filtered out of every read.
  */
-export class DynamoFailureStore implements FailureStore {
-  private readonly client: DynamoDBDocumentClient;
-  private readonly tableName: string;
-  private readonly ttlSeconds: number;
-  private readonly now: Clock;
-
-  constructor(options: DynamoFailureStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_FAILURE_TTL_SECONDS;
-    this.now = options.clock ?? Date.now;
-  }
-
+export class DynamoFailureStore extends DynamoTable implements FailureStore {
   /** Stores the failure with a ULID id (of its `occurredAt`), its cause's hint and its expiry. */
   async record(failure: NewFailure): Promise<FailureRecord> {
     const occurredMs =
@@ -312,19 +295,19 @@ function sortKey(occurredAt: string, id: string): string {
   return `${occurredAt}#${id}`;
 }
 
+const FAILURE_FIELDS = [
+  "id",
+  "deviceId",
+  "operation",
+  "cause",
+  "message",
+  "hint",
+  "attempt",
+  "occurredAt",
+  "expiresAt",
+  "retriedByRunId",
+] as const;
+
 function toFailure(item: Item): FailureRecord {
-  return compact({
-    id: item.id as string,
-    deviceId: item.deviceId as string,
-    operation: item.operation as Operation,
-    cause: item.cause as Cause,
-    message: item.message as string,
-    hint: item.hint as string,
-    attempt: item.attempt as number,
-    keyGeneration: (item.keyGeneration as number | null | undefined) ?? null,
-    runId: (item.runId as string | null | undefined) ?? null,
-    occurredAt: item.occurredAt as string,
-    expiresAt: item.expiresAt as number,
-    retriedByRunId: item.retriedByRunId as string | undefined,
-  });
+  return recordOf<FailureRecord>(item, FAILURE_FIELDS, ["keyGeneration", "runId"]);
 }

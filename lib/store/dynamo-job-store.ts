@@ -1,39 +1,14 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { JobKind, JobRecord, JobRun, JobStore } from "../jobs/types.ts";
-import { type Clock, type Item, parseTime } from "./dynamo-util.ts";
+import { DynamoTable, type Item, parseTime, type TableOptions } from "./dynamo-util.ts";
 
-export interface DynamoJobStoreOptions {
-  client: DynamoDBDocumentClient;
-  tableName: string;
-  /** Time to live of a job from its creation; default 90 days, as runs. */
-  ttlSeconds?: number;
-  clock?: Clock;
-}
-
-const DEFAULT_JOB_TTL_SECONDS = 90 * 24 * 60 * 60;
+export type DynamoJobStoreOptions = TableOptions;
 
 /**
  * {@link JobStore} over one DynamoDB table keyed by job `id`. A job names at most 1,000 runs
  * (the API's limit per request), about 150 KB: one item.
  */
-export class DynamoJobStore implements JobStore {
-  private readonly client: DynamoDBDocumentClient;
-  private readonly tableName: string;
-  private readonly ttlSeconds: number;
-  private readonly now: Clock;
-
-  constructor(options: DynamoJobStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_JOB_TTL_SECONDS;
-    this.now = options.clock ?? Date.now;
-  }
-
+export class DynamoJobStore extends DynamoTable implements JobStore {
   async create(job: JobRecord): Promise<void> {
     const expiresAt =
       job.expiresAt ?? Math.floor(parseTime(job.createdAt, "createdAt") / 1000) + this.ttlSeconds;

@@ -1,23 +1,19 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ulid } from "ulid";
 import type { Page } from "../devices/types.ts";
 import { importPrivateKey } from "../keys/import.ts";
 import type { KeyGenerationRecord, KeyStatus, KeyStore, SecretStore } from "../keys/store-types.ts";
-import type { KeyPair, SshKeyAlgorithm } from "../keys/types.ts";
+import type { KeyPair } from "../keys/types.ts";
 import {
-  type Clock,
-  decodeCursor,
-  encodeCursor,
+  DynamoTable,
   type Item,
   isConditionalCheckFailed,
+  listPage,
   pageSize,
   readAll,
   readPage,
+  recordOf,
+  type TableOptions,
 } from "./dynamo-util.ts";
 import {
   CurrentKeyRetireError,
@@ -25,11 +21,9 @@ import {
   KeyMaterialMismatchError,
   NotFoundError,
 } from "./errors.ts";
-import { KEY_KIND, keyAttributesOf, TABLES } from "./tables.ts";
+import { KEY_KIND, TABLES } from "./tables.ts";
 
-export interface DynamoKeyStoreOptions {
-  client: DynamoDBDocumentClient;
-  tableName: string;
+export interface DynamoKeyStoreOptions extends Omit<TableOptions, "ttlSeconds"> {
   /** Where private keys go; the table holds only the returned reference. */
   secrets: SecretStore;
   /**
@@ -37,7 +31,6 @@ export interface DynamoKeyStoreOptions {
    * own prefix, e.g. `keyheal/`). Names are `<prefix>/<generation>/<ulid>`.
    */
   secretPrefix?: string;
-  clock?: Clock;
 }
 
 const design = TABLES.keys;
@@ -47,31 +40,24 @@ const design = TABLES.keys;
  * `generation`, so "newest first" is a single Query. Private keys live in the {@link SecretStore};
  * items hold the public key, its fingerprint and the secret's reference only.
  */
-export class DynamoKeyStore implements KeyStore {
-  private readonly client: DynamoDBDocumentClient;
-  private readonly tableName: string;
+export class DynamoKeyStore extends DynamoTable implements KeyStore {
   private readonly secrets: SecretStore;
   private readonly secretPrefix: string;
-  private readonly now: Clock;
 
   constructor(options: DynamoKeyStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
+    super(options);
     this.secrets = options.secrets;
     this.secretPrefix = options.secretPrefix ?? "platform-key";
-    this.now = options.clock ?? Date.now;
   }
 
   /** Newest generation first. */
   async list(query: { limit?: number; cursor?: string } = {}): Promise<Page<KeyGenerationRecord>> {
-    const startKey = decodeCursor(query.cursor, keyAttributesOf(design), { kind: KEY_KIND });
-    const page = await readPage(
-      this.client,
-      { query: this.newestFirst() },
-      pageSize(query.limit),
-      startKey,
-    );
-    return { items: page.items.map(toRecord), nextCursor: encodeCursor(page.lastKey) };
+    const window = {
+      limit: pageSize(query.limit),
+      cursor: query.cursor,
+      fixed: { kind: KEY_KIND },
+    };
+    return listPage(this.client, { query: this.newestFirst() }, design, window, toRecord);
   }
 
   async get(generation: number): Promise<KeyGenerationRecord | undefined> {
@@ -245,14 +231,16 @@ export class DynamoKeyStore implements KeyStore {
   }
 }
 
+const KEY_FIELDS = [
+  "generation",
+  "algorithm",
+  "fingerprint",
+  "publicKey",
+  "status",
+  "createdAt",
+  "secretRef",
+] as const;
+
 function toRecord(item: Item): KeyGenerationRecord {
-  return {
-    generation: item.generation as number,
-    algorithm: item.algorithm as SshKeyAlgorithm,
-    fingerprint: item.fingerprint as string,
-    publicKey: item.publicKey as string,
-    status: item.status as KeyStatus,
-    createdAt: item.createdAt as string,
-    secretRef: item.secretRef as string,
-  };
+  return recordOf<KeyGenerationRecord>(item, KEY_FIELDS);
 }

@@ -1,34 +1,24 @@
 import { gunzipSync, gzipSync } from "node:zlib";
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  type PutCommandInput,
-} from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, type PutCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { Page } from "../devices/types.ts";
 import {
-  type Clock,
   compact,
-  decodeCursor,
-  encodeCursor,
+  DEFAULT_TTL_SECONDS,
+  DynamoTable,
   type Item,
   isConditionalCheckFailed,
+  listPage,
   pageSize,
   parseTime,
-  readPage,
+  recordOf,
+  type TableOptions,
 } from "./dynamo-util.ts";
-import type { RunRecord, RunStatus, RunStep, RunStore, StepStatus } from "./runs.ts";
-import { keyAttributesOf, TABLES } from "./tables.ts";
+import type { RunRecord, RunStatus, RunStep, RunStore } from "./runs.ts";
+import { TABLES } from "./tables.ts";
 
-export interface DynamoRunStoreOptions {
-  client: DynamoDBDocumentClient;
-  tableName: string;
-  /** Time to live of a run from its start; default 90 days. */
-  ttlSeconds?: number;
-  clock?: Clock;
-}
+export type DynamoRunStoreOptions = TableOptions;
 
-export const DEFAULT_RUN_TTL_SECONDS = 90 * 24 * 60 * 60;
+export const DEFAULT_RUN_TTL_SECONDS = DEFAULT_TTL_SECONDS;
 
 const design = TABLES.runs;
 /** DynamoDB's limit is 400 KB; JSON size is a close, slightly generous estimate of item size. */
@@ -40,19 +30,7 @@ const KEEP_FIRST_STEPS = 10;
  * {@link RunStore} over one DynamoDB table keyed by run `id`, with a sparse `byDevice` index
  * (`deviceId`, `startedAt`). Each write replaces the whole run item with a conditional put.
  */
-export class DynamoRunStore implements RunStore {
-  private readonly client: DynamoDBDocumentClient;
-  private readonly tableName: string;
-  private readonly ttlSeconds: number;
-  private readonly now: Clock;
-
-  constructor(options: DynamoRunStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_RUN_TTL_SECONDS;
-    this.now = options.clock ?? Date.now;
-  }
-
+export class DynamoRunStore extends DynamoTable implements RunStore {
   async create(run: RunRecord): Promise<boolean> {
     return this.write(run, "attribute_not_exists(#id)", { "#id": "id" }, {});
   }
@@ -82,42 +60,25 @@ export class DynamoRunStore implements RunStore {
     const notExpired = "#expiresAt > :now";
     const now = Math.floor(this.now() / 1000);
     if (query.deviceId !== undefined) {
-      const startKey = decodeCursor(query.cursor, keyAttributesOf(design, "byDevice"), {
-        deviceId: query.deviceId,
-      });
-      const page = await readPage(
-        this.client,
-        {
-          query: {
-            TableName: this.tableName,
-            IndexName: "byDevice",
-            KeyConditionExpression: "#deviceId = :deviceId",
-            FilterExpression: notExpired,
-            ExpressionAttributeNames: { "#deviceId": "deviceId", "#expiresAt": "expiresAt" },
-            ExpressionAttributeValues: { ":deviceId": query.deviceId, ":now": now },
-            ScanIndexForward: false,
-          },
-        },
-        limit,
-        startKey,
-      );
-      return { items: page.items.map(toRun), nextCursor: encodeCursor(page.lastKey) };
+      const request = {
+        TableName: this.tableName,
+        IndexName: "byDevice",
+        KeyConditionExpression: "#deviceId = :deviceId",
+        FilterExpression: notExpired,
+        ExpressionAttributeNames: { "#deviceId": "deviceId", "#expiresAt": "expiresAt" },
+        ExpressionAttributeValues: { ":deviceId": query.deviceId, ":now": now },
+        ScanIndexForward: false,
+      };
+      const window = { limit, cursor: query.cursor, fixed: { deviceId: query.deviceId } };
+      return listPage(this.client, { query: request }, design, window, toRun);
     }
-    const startKey = decodeCursor(query.cursor, keyAttributesOf(design));
-    const page = await readPage(
-      this.client,
-      {
-        scan: {
-          TableName: this.tableName,
-          FilterExpression: notExpired,
-          ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
-          ExpressionAttributeValues: { ":now": now },
-        },
-      },
-      limit,
-      startKey,
-    );
-    return { items: page.items.map(toRun), nextCursor: encodeCursor(page.lastKey) };
+    const scan = {
+      TableName: this.tableName,
+      FilterExpression: notExpired,
+      ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
+      ExpressionAttributeValues: { ":now": now },
+    };
+    return listPage(this.client, { scan }, design, { limit, cursor: query.cursor }, toRun);
   }
 
   private async write(
@@ -226,16 +187,18 @@ function toRun(item: Item): RunRecord {
   });
 }
 
+const STEP_FIELDS = [
+  "name",
+  "type",
+  "status",
+  "startedAt",
+  "endedAt",
+  "error",
+  "cause",
+  "caughtBy",
+  "retries",
+] as const;
+
 function toStep(item: Item): RunStep {
-  return compact({
-    name: item.name as string,
-    type: item.type as string | undefined,
-    status: item.status as StepStatus,
-    startedAt: item.startedAt as string,
-    endedAt: item.endedAt as string | undefined,
-    error: item.error as string | undefined,
-    cause: item.cause as string | undefined,
-    caughtBy: item.caughtBy as string | undefined,
-    retries: item.retries as number | undefined,
-  });
+  return recordOf<RunStep>(item, STEP_FIELDS);
 }

@@ -10,7 +10,9 @@ import {
   ScanCommand,
   type ScanCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import type { Page } from "../paging/page.ts";
 import { InvalidArgumentError, InvalidCursorError, UnprocessedItemsError } from "./errors.ts";
+import { keyAttributesOf, type TableDesign } from "./tables.ts";
 
 export type Item = Record<string, unknown>;
 export type Key = Record<string, string | number>;
@@ -21,14 +23,56 @@ export const MAX_PAGE_SIZE = 1000;
 /** Epoch milliseconds; injectable so tests can place records and leases in time. */
 export type Clock = () => number;
 
+/** What a DynamoDB store is given: the client, its table and a clock. */
+export interface TableOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Time to live of an item, for the stores whose items expire; default 90 days. */
+  ttlSeconds?: number;
+  clock?: Clock;
+}
+
+/** How long failures, runs and jobs are kept by default: 90 days. */
+export const DEFAULT_TTL_SECONDS = 90 * 24 * 60 * 60;
+
+/** Base of the DynamoDB stores: the client, the table's name, the clock and the items' life. */
+export abstract class DynamoTable {
+  protected readonly client: DynamoDBDocumentClient;
+  protected readonly tableName: string;
+  protected readonly ttlSeconds: number;
+  protected readonly now: Clock;
+
+  constructor(options: TableOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+    this.now = options.clock ?? Date.now;
+  }
+}
+
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
 
-/** Opaque to callers: base64url of the LastEvaluatedKey JSON. */
+/** Opaque to callers: base64url of JSON. Every cursor of the store is one. */
+export function encodeOpaque(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
+}
+
+/** The JSON an {@link encodeOpaque} cursor holds; anything else is an InvalidCursorError. */
+export function decodeOpaque(cursor: string): unknown {
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error("not base64url");
+    return JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch (error) {
+    throw new InvalidCursorError({ cause: error });
+  }
+}
+
+/** The cursor of a LastEvaluatedKey; none after the last page. */
 export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
   if (!key) return undefined;
-  return Buffer.from(JSON.stringify(key), "utf8").toString("base64url");
+  return encodeOpaque(key);
 }
 
 /**
@@ -42,13 +86,18 @@ export function decodeCursor(
   fixed: Readonly<Record<string, string | number>> = {},
 ): Key | undefined {
   if (cursor === undefined || cursor === "") return undefined;
-  let parsed: unknown;
-  try {
-    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error("not base64url");
-    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch (error) {
-    throw new InvalidCursorError({ cause: error });
-  }
+  return checkCursorKey(decodeOpaque(cursor), attributes, fixed);
+}
+
+/**
+ * `parsed` as the start key of a listing whose keys are `attributes`, holding the `fixed`
+ * values (its partition): exactly those attributes, each a string or a number.
+ */
+export function checkCursorKey(
+  parsed: unknown,
+  attributes: readonly string[],
+  fixed: Readonly<Record<string, string | number>> = {},
+): Key {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new InvalidCursorError();
   }
@@ -62,6 +111,28 @@ export function decodeCursor(
     Object.entries(fixed).every(([name, value]) => (parsed as Key)[name] === value);
   if (!valid) throw new InvalidCursorError();
   return parsed as Key;
+}
+
+/**
+ * One page of a listing of `design`'s table (or of the index the query names): the cursor
+ * checked against that listing's key and its `fixed` partition, up to `limit` items read and
+ * made records by `toRecord`, and the cursor of the next page.
+ */
+export async function listPage<T>(
+  client: DynamoDBDocumentClient,
+  request: { query: QueryCommandInput } | { scan: ScanCommandInput },
+  design: TableDesign,
+  window: {
+    limit: number;
+    cursor: string | undefined;
+    fixed?: Readonly<Record<string, string | number>>;
+  },
+  toRecord: (item: Item) => T,
+): Promise<Page<T>> {
+  const index = "query" in request ? request.query.IndexName : undefined;
+  const startKey = decodeCursor(window.cursor, keyAttributesOf(design, index), window.fixed);
+  const page = await readPage(client, request, window.limit, startKey);
+  return { items: page.items.map(toRecord), nextCursor: encodeCursor(page.lastKey) };
 }
 
 export function pageSize(limit: number | undefined): number {
@@ -255,6 +326,25 @@ export class UpdateBuilder {
 }
 
 /** Drops `undefined` members, so items and results never carry `key: undefined`. */
+/**
+ * The record an item holds: the attributes `fields` names, an absent one left out, except those
+ * `nulls` names, which are `null` when absent (a null the store wrote as no attribute). One
+ * reader for every record type; its fields are listed once, beside the record's store.
+ */
+export function recordOf<T extends object>(
+  item: Item,
+  fields: readonly (keyof T & string)[],
+  nulls: readonly (keyof T & string)[] = [],
+): T {
+  const record: Record<string, unknown> = {};
+  for (const field of fields) {
+    const value = item[field];
+    if (value !== undefined) record[field] = value;
+  }
+  for (const field of nulls) record[field] = item[field] ?? null;
+  return record as T;
+}
+
 export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

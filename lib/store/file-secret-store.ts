@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
-import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { TEMP_SUFFIX, writeFileAtomic } from "../files/atomic-write.ts";
 import type { SecretStore } from "../keys/store-types.ts";
 import type { Clock } from "./dynamo-util.ts";
 import {
@@ -54,21 +54,9 @@ export class FileSecretStore implements SecretStore {
       ...(expiresAt ? { expiresAt } : {}),
     };
     await this.ensureDirectory();
-    // Write a private temp file and rename it over the target: readers never see half a secret.
-    const temp = join(this.directory, `.${randomUUID()}.tmp`);
-    const handle = await open(temp, "wx", 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(content), "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temp, path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
+    // Readers never see half a secret; a crash leaves at most a temp file, which
+    // purgeShortLived removes.
+    await writeFileAtomic(path, JSON.stringify(content), 0o600);
     return name;
   }
 
@@ -96,13 +84,7 @@ export class FileSecretStore implements SecretStore {
 
   /** Deletes every expired secret; returns how many. For the local runtime's housekeeping. */
   async purgeExpired(): Promise<number> {
-    let entries: string[];
-    try {
-      entries = await readdir(this.directory);
-    } catch (error) {
-      if (isNotFound(error)) return 0;
-      throw error;
-    }
+    const entries = await this.entries();
     let purged = 0;
     for (const entry of entries) {
       if (!entry.endsWith(SUFFIX)) continue;
@@ -123,16 +105,10 @@ export class FileSecretStore implements SecretStore {
    * restart (interrupted ones end as FAILED), so no operator secret is still needed.
    */
   async purgeShortLived(): Promise<number> {
-    let entries: string[];
-    try {
-      entries = await readdir(this.directory);
-    } catch (error) {
-      if (isNotFound(error)) return 0;
-      throw error;
-    }
+    const entries = await this.entries();
     let purged = 0;
     for (const entry of entries) {
-      if (entry.startsWith(".") && entry.endsWith(".tmp")) {
+      if (entry.startsWith(".") && entry.endsWith(TEMP_SUFFIX)) {
         await unlink(join(this.directory, entry)).catch(() => undefined);
         continue;
       }
@@ -148,6 +124,16 @@ export class FileSecretStore implements SecretStore {
       purged++;
     }
     return purged;
+  }
+
+  /** The directory's file names; none while it does not exist. */
+  private async entries(): Promise<string[]> {
+    try {
+      return await readdir(this.directory);
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
   }
 
   private async read(ref: string): Promise<SecretFile> {

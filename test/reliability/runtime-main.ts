@@ -7,8 +7,8 @@
  * workflow moves on (the first time only).
  */
 import { parseArgs } from "node:util";
+import { waitForStopSignal } from "../../lib/http/stop-signal.ts";
 import { startLocalRuntime } from "../../lib/local/runtime.ts";
-import { waitForStopSignal } from "../../lib/local/stop-signal.ts";
 
 const { values } = parseArgs({
   options: {

@@ -8,8 +8,8 @@ import {
 import { createRouter } from "../../../lib/api/routes.ts";
 import { listFailuresQuery, parseRequest, ResolveBody } from "../../../lib/api/schemas.ts";
 import { InvalidEventError } from "../../../lib/events/errors.ts";
+import { bearerMatches } from "../../../lib/http/bearer.ts";
 import { WrongPassphraseError } from "../../../lib/keys/errors.ts";
-import { bearerMatches } from "../../../lib/local/auth.ts";
 import { InvalidCursorError, NotFoundError } from "../../../lib/store/errors.ts";
 
 describe("router", () => {

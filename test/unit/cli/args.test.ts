@@ -1,13 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { type OptionSpecs, parseArgs, refuseSecretsOnArgv } from "../../../lib/cli/args.ts";
-import {
-  DEVICE_ID_PATTERN as CLI_DEVICE_ID,
-  USERNAME_PATTERN as CLI_USERNAME,
-} from "../../../lib/cli/command.ts";
+import { checkDeviceId } from "../../../lib/cli/command.ts";
 import { SecretOnArgvError, UsageError } from "../../../lib/cli/errors.ts";
 import { resolveTargets } from "../../../lib/cli/resolve.ts";
-import { USERNAME_PATTERN } from "../../../lib/devices/schemas.ts";
-import { DEVICE_ID_PATTERN } from "../../../lib/events/schemas.ts";
+import { DeviceIdSchema, UsernameSchema } from "../../../lib/contract/requests.ts";
 
 const OPTIONS: OptionSpecs = {
   device: { type: "string", value: "D", description: "" },
@@ -104,8 +100,39 @@ describe("resolve targets", () => {
 });
 
 describe("command-line rules", () => {
-  it("match the domain's device id and user name rules", () => {
-    expect(CLI_DEVICE_ID.source).toBe(DEVICE_ID_PATTERN.source);
-    expect(CLI_USERNAME.source).toBe(USERNAME_PATTERN.source);
+  it("accept exactly the device ids and user names the API accepts", () => {
+    const ids = ["web-1", "i-0abc:eu.1_x", "dev 1", "", "a/b", "x".repeat(128), "x".repeat(129)];
+    for (const id of ids) {
+      const cli = (() => {
+        try {
+          checkDeviceId(id, "resolve");
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      expect(cli, id).toBe(DeviceIdSchema.safeParse(id).success);
+    }
+    const users = [
+      "ops",
+      "_svc",
+      "web-admin",
+      "Ops",
+      "1ops",
+      "a b",
+      "a".repeat(32),
+      "a".repeat(33),
+    ];
+    for (const user of users) {
+      const cli = (() => {
+        try {
+          resolveTargets(["dev-1"], user);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      expect(cli, user).toBe(UsernameSchema.safeParse(user).success);
+    }
   });
 });

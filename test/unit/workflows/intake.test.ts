@@ -9,7 +9,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { Ec2Inventory } from "../../../lib/cloud/ec2-inventory.ts";
 import { runNameFor } from "../../../lib/events/run-name.ts";
-import { InvalidEnvironmentError, parseIntakeEnvironment } from "../../../lib/lambda/env.ts";
+import { InvalidEnvironmentError, readIntakeEnvironment } from "../../../lib/lambda/env.ts";
 import { managedByTag } from "../../../lib/workflows/intake.ts";
 import {
   executionArnOf,
@@ -162,17 +162,17 @@ describe("intake environment", () => {
   };
 
   it("needs the table and the three state machine ARNs; the managed tag is optional", () => {
-    expect(parseIntakeEnvironment(env)).toEqual(env);
-    expect(() => parseIntakeEnvironment({ ...env, ROTATE_STATE_MACHINE_ARN: undefined })).toThrow(
+    expect(readIntakeEnvironment(env)).toEqual(env);
+    expect(() => readIntakeEnvironment({ ...env, ROTATE_STATE_MACHINE_ARN: undefined })).toThrow(
       InvalidEnvironmentError,
     );
   });
 
   it("refuses a state machine ARN that is not one, and a tag value without a key", () => {
     expect(() =>
-      parseIntakeEnvironment({ ...env, RECONNECT_STATE_MACHINE_ARN: "keyheal-reconnect" }),
+      readIntakeEnvironment({ ...env, RECONNECT_STATE_MACHINE_ARN: "keyheal-reconnect" }),
     ).toThrow(/RECONNECT_STATE_MACHINE_ARN/);
-    expect(() => parseIntakeEnvironment({ ...env, MANAGED_TAG_VALUE: "true" })).toThrow(
+    expect(() => readIntakeEnvironment({ ...env, MANAGED_TAG_VALUE: "true" })).toThrow(
       /MANAGED_TAG_VALUE: needs MANAGED_TAG_KEY/,
     );
   });

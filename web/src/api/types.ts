@@ -26,6 +26,7 @@ export {
   OPERATIONS,
   type Operation,
   type RunStatus,
+  USERNAME_PATTERN,
 } from "../../../lib/contract/vocabulary.ts";
 
 export type Page<T> = PageView<T>;
@@ -43,18 +44,9 @@ export type JobRun = JobRunView;
 export type Job = JobView;
 export type ResolveStarted = ResolveStartedView;
 
-/** The body of `POST /devices/resolve` (checked by the API's `ResolveBody`, lib/api/schemas.ts). */
-export type ResolveRequest =
-  | {
-      mode: "space-key";
-      /** Each device's own password, else the top-level one. */
-      devices: Array<{ id: string; adminUser: string; loginUser?: string; password?: string }>;
-      password?: string;
-    }
-  | {
-      mode: "custom-key";
-      devices: Array<{ id: string; adminUser: string }>;
-      privateKey: string;
-      passphrase?: string;
-      adopt?: boolean;
-    };
+/** The request bodies the console sends, as the API checks them (lib/contract/requests.ts). */
+export type {
+  ImportKeyRequest,
+  ResolveRequest,
+  RotateRequest,
+} from "../../../lib/contract/requests.ts";

@@ -1,6 +1,7 @@
 import Alert from "@cloudscape-design/components/alert";
 import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
+import Input from "@cloudscape-design/components/input";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import type { ReactNode } from "react";
 import { ApiError, ApiUnreachableError, messageOf } from "../api/client.ts";
@@ -29,6 +30,44 @@ export function EmptyState({
       </SpaceBetween>
       {action ? <Box margin={{ top: "s" }}>{action}</Box> : null}
     </Box>
+  );
+}
+
+/** What a table shows when its list could not be loaded: the Alert above it says why. */
+export function LoadFailedState({ what, onRetry }: { what: string; onRetry: () => void }) {
+  return (
+    <EmptyState
+      title={`${what} could not be loaded`}
+      subtitle="The message above says why."
+      action={<Button onClick={onRetry}>Try again</Button>}
+    />
+  );
+}
+
+/** A password or passphrase field: masked, never offered to the browser's autofill. */
+export function SecretInput({
+  value,
+  onChange,
+  ariaLabel,
+  ariaRequired,
+  invalid,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+  ariaLabel: string;
+  ariaRequired?: boolean;
+  invalid?: boolean;
+}) {
+  return (
+    <Input
+      type="password"
+      value={value}
+      onChange={({ detail }) => onChange(detail.value)}
+      ariaLabel={ariaLabel}
+      {...(ariaRequired ? { ariaRequired } : {})}
+      {...(invalid ? { invalid } : {})}
+      autoComplete="off"
+    />
   );
 }
 

@@ -12,7 +12,7 @@ import { api, query } from "../api/client.ts";
 import { AUTH_STATUSES, type AuthStatus, type Device, type Page } from "../api/types.ts";
 import { CursorPagination } from "../components/cursor-pagination.tsx";
 import { AuthStatusIndicator, Mono, Time } from "../components/display.tsx";
-import { EmptyState, ErrorAlert } from "../components/states.tsx";
+import { EmptyState, ErrorAlert, LoadFailedState } from "../components/states.tsx";
 import { useCursorPages } from "../hooks/use-cursor-pages.ts";
 import { usePoll } from "../hooks/use-poll.ts";
 import { failuresHref } from "../hooks/use-route.ts";
@@ -305,11 +305,7 @@ export function DevicesPage() {
         pagination={<CursorPagination pages={pages} what="devices" />}
         empty={
           list.error && !list.data ? (
-            <EmptyState
-              title="Devices could not be loaded"
-              subtitle="The message above says why."
-              action={<Button onClick={list.refresh}>Try again</Button>}
-            />
+            <LoadFailedState what="Devices" onRetry={list.refresh} />
           ) : needle ? (
             <EmptyState
               title="No matching devices"

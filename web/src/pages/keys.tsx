@@ -15,9 +15,15 @@ import StatusIndicator, {
 import Table, { type TableProps } from "@cloudscape-design/components/table";
 import { useCallback, useState } from "react";
 import { api, messageOf, query } from "../api/client.ts";
-import { KEY_TYPES, type KeyGeneration, type KeyType, type Page } from "../api/types.ts";
+import {
+  KEY_TYPES,
+  type KeyGeneration,
+  type KeyType,
+  type Page,
+  type RotateRequest,
+} from "../api/types.ts";
 import { Mono, Time } from "../components/display.tsx";
-import { EmptyState, ErrorAlert } from "../components/states.tsx";
+import { EmptyState, ErrorAlert, LoadFailedState } from "../components/states.tsx";
 import { usePoll } from "../hooks/use-poll.ts";
 import { RotationProgress } from "./rotation-progress.tsx";
 
@@ -116,10 +122,11 @@ export function KeysPage() {
     setStarting(true);
     setStartError(null);
     try {
-      const { runId } = await api<{ runId: string }>("POST", "/keys/rotate", {
+      const body: RotateRequest = {
         type,
         ...(concurrency.trim() === "" ? {} : { concurrency: Number(concurrency) }),
-      });
+      };
+      const { runId } = await api<{ runId: string }>("POST", "/keys/rotate", body);
       sessionStorage.setItem(ROTATION_KEY, runId);
       setRotationId(runId);
       setConfirming(false);
@@ -190,11 +197,7 @@ export function KeysPage() {
           }
           empty={
             list.error && !list.data ? (
-              <EmptyState
-                title="Key generations could not be loaded"
-                subtitle="The message above says why."
-                action={<Button onClick={list.refresh}>Try again</Button>}
-              />
+              <LoadFailedState what="Key generations" onRetry={list.refresh} />
             ) : (
               <EmptyState
                 title="No platform key yet"

@@ -1,5 +1,5 @@
 import Button from "@cloudscape-design/components/button";
-import { EmptyState } from "../../components/states.tsx";
+import { EmptyState, LoadFailedState } from "../../components/states.tsx";
 
 /** What the records table says when it lists nothing: an error, no match, or no failures. */
 export function RecordsEmpty({
@@ -18,13 +18,7 @@ export function RecordsEmpty({
   onClear: () => void;
 }) {
   if (failed) {
-    return (
-      <EmptyState
-        title="Failed tasks could not be loaded"
-        subtitle="The message above says why."
-        action={<Button onClick={onRetryLoad}>Try again</Button>}
-      />
-    );
+    return <LoadFailedState what="Failed tasks" onRetry={onRetryLoad} />;
   }
   if (filtered) {
     return (

@@ -1,8 +1,8 @@
 import Checkbox from "@cloudscape-design/components/checkbox";
 import FileUpload from "@cloudscape-design/components/file-upload";
 import FormField from "@cloudscape-design/components/form-field";
-import Input from "@cloudscape-design/components/input";
 import SpaceBetween from "@cloudscape-design/components/space-between";
+import { SecretInput } from "../../components/states.tsx";
 import type { ResolveForm } from "./use-resolve-form.ts";
 
 /** Custom key mode: the private key file, its passphrase, and whether to keep it as the credential. */
@@ -40,13 +40,7 @@ export function CustomKeyFields({ form }: { form: ResolveForm }) {
         description="The passphrase set when the key was generated; leave empty for a key without one."
         errorText={form.problems.passphrase}
       >
-        <Input
-          type="password"
-          value={form.passphrase}
-          onChange={({ detail }) => form.setPassphrase(detail.value)}
-          ariaLabel="Passphrase"
-          autoComplete="off"
-        />
+        <SecretInput value={form.passphrase} onChange={form.setPassphrase} ariaLabel="Passphrase" />
       </FormField>
       <Checkbox
         checked={form.adopt}

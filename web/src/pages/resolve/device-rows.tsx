@@ -8,7 +8,6 @@ import type { Row } from "./form-checks.ts";
 import type { ResolveForm } from "./use-resolve-form.ts";
 
 function columnsFor(form: ResolveForm): TableProps.ColumnDefinition<Row>[] {
-  const { problems, updateRow } = form;
   const columns: TableProps.ColumnDefinition<Row>[] = [
     {
       id: "device",
@@ -28,60 +27,66 @@ function columnsFor(form: ResolveForm): TableProps.ColumnDefinition<Row>[] {
       header: "Auth status",
       cell: (r) => <AuthStatusIndicator status={r.device.status} />,
     },
-    {
-      id: "adminUser",
-      header: "Device admin",
-      cell: (r) => (
-        <FormField errorText={problems.rows[r.device.id]?.adminUser} stretch>
-          <Input
-            value={r.adminUser}
-            onChange={({ detail }) => updateRow(r.device.id, { adminUser: detail.value })}
-            ariaLabel={`Admin user for ${r.device.id}`}
-            ariaRequired
-            autoComplete={false}
-            invalid={Boolean(problems.rows[r.device.id]?.adminUser)}
-          />
-        </FormField>
-      ),
-    },
+    rowInput(form, "adminUser", "Device admin", {
+      label: "Admin user for",
+      required: true,
+      autoComplete: false,
+    }),
   ];
   if (form.mode !== "space-key") return columns;
-  columns.push({
-    id: "loginUser",
-    header: "Log in as (optional)",
+  columns.push(
+    rowInput(form, "loginUser", "Log in as (optional)", {
+      label: "Log in as for",
+      placeholder: "the admin user",
+      autoComplete: false,
+    }),
+  );
+  if (!form.shareOne) {
+    columns.push(
+      rowInput(form, "password", "Password", {
+        label: "Password for",
+        type: "password",
+        required: true,
+        autoComplete: "off",
+      }),
+    );
+  }
+  return columns;
+}
+
+/** A column of one text field per device, with the API's or the form's problem under it. */
+function rowInput(
+  form: ResolveForm,
+  field: "adminUser" | "loginUser" | "password",
+  header: string,
+  input: {
+    /** Read before the device id: "Admin user for web-1". */
+    label: string;
+    type?: "password";
+    placeholder?: string;
+    required?: boolean;
+    autoComplete: boolean | string;
+  },
+): TableProps.ColumnDefinition<Row> {
+  const { problems, updateRow } = form;
+  return {
+    id: field,
+    header,
     cell: (r) => (
-      <FormField errorText={problems.rows[r.device.id]?.loginUser} stretch>
+      <FormField errorText={problems.rows[r.device.id]?.[field]} stretch>
         <Input
-          value={r.loginUser}
-          placeholder="the admin user"
-          onChange={({ detail }) => updateRow(r.device.id, { loginUser: detail.value })}
-          ariaLabel={`Log in as for ${r.device.id}`}
-          autoComplete={false}
-          invalid={Boolean(problems.rows[r.device.id]?.loginUser)}
+          {...(input.type ? { type: input.type } : {})}
+          value={r[field]}
+          {...(input.placeholder ? { placeholder: input.placeholder } : {})}
+          onChange={({ detail }) => updateRow(r.device.id, { [field]: detail.value })}
+          ariaLabel={`${input.label} ${r.device.id}`}
+          {...(input.required ? { ariaRequired: true } : {})}
+          autoComplete={input.autoComplete}
+          invalid={Boolean(problems.rows[r.device.id]?.[field])}
         />
       </FormField>
     ),
-  });
-  if (!form.shareOne) {
-    columns.push({
-      id: "password",
-      header: "Password",
-      cell: (r) => (
-        <FormField errorText={problems.rows[r.device.id]?.password} stretch>
-          <Input
-            type="password"
-            value={r.password}
-            onChange={({ detail }) => updateRow(r.device.id, { password: detail.value })}
-            ariaLabel={`Password for ${r.device.id}`}
-            ariaRequired
-            autoComplete="off"
-            invalid={Boolean(problems.rows[r.device.id]?.password)}
-          />
-        </FormField>
-      ),
-    });
-  }
-  return columns;
+  };
 }
 
 /**

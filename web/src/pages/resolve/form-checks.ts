@@ -1,5 +1,5 @@
 import type { ApiError } from "../../api/client.ts";
-import type { Device, ResolveRequest } from "../../api/types.ts";
+import { type Device, type ResolveRequest, USERNAME_PATTERN } from "../../api/types.ts";
 
 /** How the operator logs in: the admin password ("Space key") or their own private key. */
 export type Mode = "space-key" | "custom-key";
@@ -20,8 +20,6 @@ export interface Problems {
   form?: string;
 }
 
-/** POSIX user names as useradd takes them (the API checks again). */
-const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}$/;
 /** The API takes secrets of up to 64 KiB. */
 const MAX_KEY_BYTES = 65_536;
 
@@ -31,11 +29,11 @@ export function checkRows(rows: readonly Row[], mode: Mode, samePassword: string
   for (const row of rows) {
     const p: Problems["rows"][string] = {};
     if (!row.adminUser.trim()) p.adminUser = "Enter the admin user.";
-    else if (!USER_NAME.test(row.adminUser.trim())) {
+    else if (!USERNAME_PATTERN.test(row.adminUser.trim())) {
       p.adminUser = "Use a user name such as admin or ec2-user: lower-case letters, digits, _ . -";
     }
     if (mode === "space-key") {
-      if (row.loginUser.trim() && !USER_NAME.test(row.loginUser.trim())) {
+      if (row.loginUser.trim() && !USERNAME_PATTERN.test(row.loginUser.trim())) {
         p.loginUser = "Use a user name such as root or admin.";
       }
       if (samePassword === null && !row.password) p.password = "Enter the password.";

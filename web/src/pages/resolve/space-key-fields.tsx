@@ -2,8 +2,8 @@ import Alert from "@cloudscape-design/components/alert";
 import Box from "@cloudscape-design/components/box";
 import Checkbox from "@cloudscape-design/components/checkbox";
 import FormField from "@cloudscape-design/components/form-field";
-import Input from "@cloudscape-design/components/input";
 import SpaceBetween from "@cloudscape-design/components/space-between";
+import { SecretInput } from "../../components/states.tsx";
 import type { ResolveForm } from "./use-resolve-form.ts";
 
 /**
@@ -36,12 +36,10 @@ export function SpaceKeyFields({ form }: { form: ResolveForm }) {
       ) : null}
       {form.shareOne ? (
         <FormField label="Password (all devices)">
-          <Input
-            type="password"
+          <SecretInput
             value={form.sharedPassword}
-            onChange={({ detail }) => form.setSharedPassword(detail.value)}
+            onChange={form.setSharedPassword}
             ariaLabel="Password (all devices)"
-            autoComplete="off"
           />
         </FormField>
       ) : null}

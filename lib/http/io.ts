@@ -1,7 +1,6 @@
 /**
  * Reading a request body and writing a JSON answer over node:http, shared by the local runtime's
- * API server and the CLI's console proxy. Kept apart from the server so that the CLI loads it
- * without the API's handlers.
+ * API server and the CLI's console proxy (docs/architecture.md, Parts: `lib/http`, below both).
  *
  * @module
  */
