@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { setTimeout } from "node:timers/promises";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -56,5 +57,23 @@ describe("local task invocations", () => {
     }
     // Each invocation's Lambda context is its own too.
     expect(new Set(checked.map((line) => line.function_request_id)).size).toBe(3);
+  });
+});
+
+describe("a process started from one that ran local tasks", () => {
+  it("starts and logs though it inherits AWS_LAMBDA_MAX_CONCURRENCY without an InvokeStore", () => {
+    const powertools = new URL("../../../lib/lambda/powertools.ts", import.meta.url).href;
+    const child = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const { logger } = await import(${JSON.stringify(powertools)}); logger.info("started");`,
+      ],
+      { env: { ...process.env, AWS_LAMBDA_MAX_CONCURRENCY: "64" }, encoding: "utf8" },
+    );
+    expect(child.stderr).not.toMatch(/InvokeStore/);
+    expect(child.status).toBe(0);
+    expect(child.stdout).toContain('"message":"started"');
   });
 });
