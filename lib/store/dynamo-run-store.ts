@@ -126,7 +126,7 @@ function bounded(value: unknown): unknown {
  * The item for a run: no NULL `deviceId` (a GSI key cannot be NULL; the index is sparse), and
  * steps from the middle dropped (counted in `stepsOmitted`) until it fits in one item.
  *
- * The steps are kept as one gzipped JSON attribute (`stepsGzip`, binary), as DynamoDB's guide
+ * The steps are kept as one JSON attribute (`stepsJson`, or `stepsGzip` gzipped when large), as DynamoDB's guide
  * advises for large attributes, not as a list of maps: a rotation's run is rewritten every second
  * and read at every poll of `keys rotate --wait`, with a step per state of every device, and as a
  * list of maps every attribute of every step was marshalled, validated and unmarshalled at each
@@ -156,12 +156,20 @@ function toItem(run: RunRecord): Item {
     item.stepsOmitted = (run.stepsOmitted ?? 0) + omitted;
     stepsJson = JSON.stringify(kept);
   }
-  item.stepsGzip = gzipSync(stepsJson);
+  // Most runs' steps are a few kB: kept as JSON text. Compressing them cost a zlib stream per
+  // write and read, and the native memory of those streams was the runtime's largest growth under
+  // a stream of reconnects (RELIABILITY.md); a rotation's steps still go gzipped.
+  if (Buffer.byteLength(stepsJson) <= PLAIN_STEPS_BYTES) item.stepsJson = stepsJson;
+  else item.stepsGzip = gzipSync(stepsJson);
   return item;
 }
 
-/** The steps of an item: gzipped JSON, or a list of maps in items written before it was. */
+/** Steps up to this size are stored as JSON text (`stepsJson`), larger ones gzipped. */
+const PLAIN_STEPS_BYTES = 32 * 1024;
+
+/** The steps of an item: JSON text, gzipped JSON, or a list of maps in items written before. */
 function stepsOf(item: Item): Item[] {
+  if (typeof item.stepsJson === "string") return JSON.parse(item.stepsJson) as Item[];
   if (item.stepsGzip instanceof Uint8Array) {
     return JSON.parse(gunzipSync(item.stepsGzip).toString("utf8")) as Item[];
   }

@@ -1,5 +1,6 @@
 // Fixed dates lie in the real future: DynamoDB Local runs TTL deletion against the real clock.
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoRunStore } from "../../../lib/store/dynamo-run-store.ts";
 import type { RunRecord, RunStep } from "../../../lib/store/runs.ts";
@@ -187,5 +188,45 @@ describe("run store", () => {
     const stored = await store.get("fleet");
     expect(stored?.stepsOmitted).toBeUndefined();
     expect(stored?.steps).toEqual(steps);
+  });
+
+  it("keeps a run's few steps as JSON text and a large rotation's gzipped; reads runs gzipped before", async () => {
+    const small = run("small", "web-1", "2031-05-01T08:00:00.000Z");
+    const steps: RunStep[] = [
+      { name: "Detect", type: "Task", status: "RUNNING", startedAt: "2031-05-01T08:00:00.100Z" },
+    ];
+    await store.put({ ...small, steps });
+    const raw = async (id: string) =>
+      (await dynamo.client.send(new GetCommand({ TableName: runsTable, Key: { id } }))).Item ?? {};
+    const smallItem = await raw("small");
+    expect(JSON.parse(String(smallItem.stepsJson))).toEqual(steps);
+    expect(smallItem.stepsGzip).toBeUndefined();
+
+    const many: RunStep[] = Array.from({ length: 600 }, (_, i) => ({
+      name: "Install",
+      type: "Task",
+      status: "SUCCEEDED",
+      startedAt: new Date(Date.parse("2031-05-01T08:00:00Z") + i).toISOString(),
+    }));
+    await store.put({ ...run("large", null, "2031-05-01T08:00:00.000Z"), steps: many });
+    const largeItem = await raw("large");
+    expect(largeItem.stepsJson).toBeUndefined();
+    expect(JSON.parse(gunzipSync(largeItem.stepsGzip as Uint8Array).toString("utf8"))).toEqual(
+      many,
+    );
+
+    // An item whose few steps were gzipped, as every run was before.
+    await dynamo.client.send(
+      new PutCommand({
+        TableName: runsTable,
+        Item: {
+          ...smallItem,
+          id: "gzipped",
+          stepsJson: undefined,
+          stepsGzip: gzipSync(JSON.stringify(steps)),
+        },
+      }),
+    );
+    expect((await store.get("gzipped"))?.steps).toEqual(steps);
   });
 });
