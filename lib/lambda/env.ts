@@ -1,3 +1,4 @@
+import { InvokeStore, type InvokeStoreBase } from "@aws/lambda-invoke-store";
 import * as z from "zod";
 
 const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -144,3 +145,40 @@ export const readApiEnvironment = environmentReader(apiEnvironmentSchema);
 export type ParsedTaskEnvironment = ReturnType<typeof readTaskEnvironment>;
 export type ParsedIntakeEnvironment = ReturnType<typeof readIntakeEnvironment>;
 export type ParsedApiEnvironment = ReturnType<typeof readApiEnvironment>;
+
+/**
+ * Powertools keeps one invocation's log keys and Lambda context apart from another's only where
+ * this variable is set and Lambda's InvokeStore exists: both are there when Lambda runs several
+ * invocations in one environment, and the local runtime, which runs many tasks in one process,
+ * sets up the same pair (`enableConcurrentInvocations`).
+ */
+const CONCURRENCY = "AWS_LAMBDA_MAX_CONCURRENCY";
+const concurrencySchema = z.object({
+  [CONCURRENCY]: z.string().optional(),
+});
+/** What the local runtime declares: Powertools only needs the variable set. */
+const LOCAL_CONCURRENCY = "64";
+
+/**
+ * A process started by one that ran local tasks inherits the variable but not the store, and
+ * Powertools would throw at its first use: the variable is dropped there. Runs before the
+ * Powertools instances are made (`powertools.ts`).
+ */
+export function dropInheritedConcurrency(env: NodeJS.ProcessEnv = process.env): void {
+  const declared = concurrencySchema.parse(env)[CONCURRENCY];
+  const store = (globalThis as { awslambda?: { InvokeStore?: unknown } }).awslambda?.InvokeStore;
+  if (declared !== undefined && !store) delete env[CONCURRENCY];
+}
+
+let concurrent: Promise<InvokeStoreBase> | undefined;
+
+/** The InvokeStore the local runtime runs each task in, made once per process with the variable. */
+export function enableConcurrentInvocations(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<InvokeStoreBase> {
+  concurrent ??= InvokeStore.getInstanceAsync(true).then((store) => {
+    env[CONCURRENCY] ??= LOCAL_CONCURRENCY;
+    return store;
+  });
+  return concurrent;
+}

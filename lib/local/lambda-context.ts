@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { InvokeStore, InvokeStoreBase } from "@aws/lambda-invoke-store";
+import { InvokeStoreBase } from "@aws/lambda-invoke-store";
 import type { Context } from "aws-lambda";
+import { enableConcurrentInvocations } from "../lambda/env.ts";
 import type { WorkflowDeps } from "../workflows/deps.ts";
 
 /** A Lambda context for the function `keyheal-<name>`, with the runtime's `deps`. */
@@ -54,12 +55,8 @@ export async function invokeLocally<I, O>(
   input: I,
   context: Context & { deps: WorkflowDeps },
 ): Promise<O> {
-  process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= String(LOCAL_CONCURRENCY);
-  const store = await InvokeStore.getInstanceAsync(true);
+  const store = await enableConcurrentInvocations();
   return store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () =>
     handler(input, context),
   );
 }
-
-/** What the local runtime tells Powertools of its concurrency: it only needs to be set. */
-const LOCAL_CONCURRENCY = 64;
