@@ -17,15 +17,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, freemem, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { ulid } from "ulid";
-import { CAUSE_NAMES, hintFor } from "../lib/failures/causes.ts";
-import {
-  DEFAULT_FAILURE_TTL_SECONDS,
-  DynamoFailureStore,
-} from "../lib/store/dynamo-failure-store.ts";
+import { CAUSE_NAMES } from "../lib/failures/causes.ts";
+import { DynamoFailureStore } from "../lib/store/dynamo-failure-store.ts";
 import { createEmbeddedDocumentClient, startEmbeddedDynamo } from "../lib/store/embedded.ts";
-import { createTables, FAILURE_KIND, tableNames } from "../lib/store/tables.ts";
+import { createTables, tableNames } from "../lib/store/tables.ts";
+import { DAY_MS, SPAN_DAYS, seedFailures } from "./failure-seed.ts";
 
 const FULL_RECORDS = 100_000;
 const bounded = (name: string, fallback: number, min: number, max: number) =>
@@ -38,64 +34,8 @@ const PAGE = 50;
 const DEEP_PAGE = 40;
 /** What `keyheal failures delete --all` asks for per round (lib/cli/failures.ts). */
 const DELETE_PAGE = 200;
-const DAY_MS = 24 * 60 * 60 * 1000;
-const SPAN_DAYS = 30;
 const CAUSES = CAUSE_NAMES.slice(0, 8);
 const RESULTS = new URL("./RESULTS.md", import.meta.url);
-
-type Client = DynamoDBDocumentClient;
-
-/** `RECORDS` failures over the last 30 days, 8 causes in turn, written 25 at a time. */
-async function seed(client: Client, store: DynamoFailureStore, table: string, now: number) {
-  // The first record goes through the store; every other one is its item with its own id,
-  // cause and time. Loading is not what is measured.
-  const template = await store.record({
-    deviceId: "dev-0",
-    operation: "DETECT",
-    cause: CAUSES[0] ?? "INTERNAL",
-    message: "connection refused by 10.0.0.1:22",
-    attempt: 1,
-    keyGeneration: 1,
-    runId: "run-0",
-    occurredAt: new Date(now).toISOString(),
-  });
-  const item = (i: number) => {
-    const occurredMs = now - Math.floor((i / RECORDS) * SPAN_DAYS * DAY_MS);
-    const id = ulid(occurredMs);
-    const occurredAt = new Date(occurredMs).toISOString();
-    const cause = CAUSES[i % CAUSES.length] ?? "INTERNAL";
-    return {
-      ...template,
-      id,
-      deviceId: `dev-${i % 500}`,
-      cause,
-      hint: hintFor(cause, "DETECT"),
-      runId: `run-${i}`,
-      occurredAt,
-      expiresAt: Math.floor(occurredMs / 1000) + DEFAULT_FAILURE_TTL_SECONDS,
-      kind: FAILURE_KIND,
-      sk: `${occurredAt}#${id}`,
-    };
-  };
-  let next = 1;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < RECORDS) {
-        const from = next;
-        next = Math.min(RECORDS, next + 25);
-        let requests: unknown[] = [];
-        for (let i = from; i < next; i++) requests.push({ PutRequest: { Item: item(i) } });
-        for (let tries = 0; requests.length > 0; tries++) {
-          if (tries === 10) throw new Error("seeding: BatchWriteItem left items unprocessed");
-          const answer = await client.send(
-            new BatchWriteCommand({ RequestItems: { [table]: requests as never } }),
-          );
-          requests = answer.UnprocessedItems?.[table] ?? [];
-        }
-      }
-    }),
-  );
-}
 
 const quantile = (xs: number[], q: number) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -139,7 +79,7 @@ async function loaded<T>(fn: (store: DynamoFailureStore, now: number) => Promise
     const now = Date.now();
     const store = new DynamoFailureStore({ client, tableName: names.failures, clock: () => now });
     const started = performance.now();
-    await seed(client, store, names.failures, now);
+    await seedFailures(client, store, names.failures, { records: RECORDS, now, causes: CAUSES });
     console.log(
       `  loaded ${RECORDS} records in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );

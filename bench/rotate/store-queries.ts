@@ -6,16 +6,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { ulid } from "ulid";
-import { CAUSE_NAMES, hintFor } from "../../lib/failures/causes.ts";
-import {
-  DEFAULT_FAILURE_TTL_SECONDS,
-  DynamoFailureStore,
-} from "../../lib/store/dynamo-failure-store.ts";
+import { CAUSE_NAMES } from "../../lib/failures/causes.ts";
+import { DynamoFailureStore } from "../../lib/store/dynamo-failure-store.ts";
 import { createEmbeddedDocumentClient, startEmbeddedDynamo } from "../../lib/store/embedded.ts";
-import { createTables, FAILURE_KIND, tableNames } from "../../lib/store/tables.ts";
-import { pool } from "./fleet.ts";
+import { createTables, tableNames } from "../../lib/store/tables.ts";
+import { DAY_MS, seedFailures } from "../failure-seed.ts";
 
 export interface StoreFigures {
   records: number;
@@ -27,8 +22,6 @@ export interface StoreFigures {
   deleted: number;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-const SPAN_DAYS = 30;
 const QUERIES = 200;
 const DEEP_PAGE = 40;
 const DELETE_PAGE = 200;
@@ -53,53 +46,7 @@ export async function measureFailureStore(
     const store = new DynamoFailureStore({ client, tableName: names.failures, clock: () => now });
     const causes = CAUSE_NAMES.slice(0, 8);
     const loadStarted = performance.now();
-    // The first record goes through the store, and every other one is a copy of its item with
-    // its own id, cause and time, written 25 at a time: loading is not what is measured.
-    const template = await store.record({
-      deviceId: "dev-0",
-      operation: "DETECT",
-      cause: causes[0] ?? "INTERNAL",
-      message: "connection refused by 10.0.0.1:22",
-      attempt: 1,
-      keyGeneration: 1,
-      runId: "run-0",
-    });
-    const items = (i: number) => {
-      const occurredMs = now - Math.floor((i / records) * SPAN_DAYS * DAY_MS);
-      const id = ulid(occurredMs);
-      const occurredAt = new Date(occurredMs).toISOString();
-      const cause = causes[i % causes.length] ?? "INTERNAL";
-      return {
-        ...template,
-        id,
-        deviceId: `dev-${i % 500}`,
-        cause,
-        hint: hintFor(cause, "DETECT"),
-        runId: `run-${i}`,
-        occurredAt,
-        expiresAt: Math.floor(occurredMs / 1000) + DEFAULT_FAILURE_TTL_SECONDS,
-        kind: FAILURE_KIND,
-        sk: `${occurredAt}#${id}`,
-      };
-    };
-    const batches = Array.from({ length: Math.ceil((records - 1) / 25) }, (_, b) => b);
-    await pool(batches, 4, async (b) => {
-      const requests = [];
-      for (let i = 1 + b * 25; i < Math.min(records, 1 + (b + 1) * 25); i++) {
-        requests.push({ PutRequest: { Item: items(i) } });
-      }
-      let unprocessed: Record<string, unknown[]> | undefined = { [names.failures]: requests };
-      for (
-        let tries = 0;
-        unprocessed && Object.keys(unprocessed).length > 0 && tries < 10;
-        tries++
-      ) {
-        const answer = await client.send(
-          new BatchWriteCommand({ RequestItems: unprocessed as never }),
-        );
-        unprocessed = answer.UnprocessedItems as Record<string, unknown[]> | undefined;
-      }
-    });
+    await seedFailures(client, store, names.failures, { records, now, causes });
     const loadMs = performance.now() - loadStarted;
 
     const filter = {
