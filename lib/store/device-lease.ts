@@ -166,6 +166,7 @@ export async function releaseLeaseTakingRecheck(
   }
 }
 
+/** A conditional update: whether its condition held. */
 async function conditionalLeaseWrite(
   table: DeviceTable,
   id: string,
@@ -174,22 +175,8 @@ async function conditionalLeaseWrite(
   names: Record<string, string>,
   values: Record<string, unknown>,
 ): Promise<boolean> {
-  try {
-    await table.client.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: { id },
-        UpdateExpression: updateExpression,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return false;
-    throw error;
-  }
+  const after = await conditionalLeaseUpdate(table, id, updateExpression, condition, names, values);
+  return after !== undefined;
 }
 
 /** A conditional update answering the item as it is after it; undefined when the condition failed. */
