@@ -50,6 +50,9 @@ const CHOSEN = (process.env.METHODS ?? Object.keys(METHODS).join(","))
   .split(",")
   .filter((m): m is Method => m in METHODS);
 const PROFILE = process.env.PROFILE === "1";
+/** keyheal's `--concurrency` (default: keyheal's own default, which is what users get). */
+const CONCURRENCY =
+  process.env.CONCURRENCY === undefined ? undefined : bounded(process.env.CONCURRENCY, 8, 256);
 /** Which parts to run: `rotate`, `reconnect`, `store` (default all three). */
 const PARTS = new Set((process.env.PARTS ?? "rotate,reconnect,store").split(","));
 /** Delete-all stops after this many seconds (0: no bound) and reports how far it got. */
@@ -137,7 +140,10 @@ try {
         const dir = join(work, "profile");
         const old = generateKeyPair({ comment: "old" });
         await fleet.reset(old);
-        const { window } = await rotateKeyheal(fleet, work, old, { cpuProfileDir: dir });
+        const { window } = await rotateKeyheal(fleet, work, old, {
+          cpuProfileDir: dir,
+          concurrency: CONCURRENCY,
+        });
         const summary = await summariseProfiles(dir, window);
         profileText = renderProfile(summary, size);
         console.log(profileText);
@@ -175,7 +181,7 @@ async function rotateWith(
   const next = generateKeyPair({ comment: "new" });
   switch (method) {
     case "keyheal":
-      return rotateKeyheal(fleet, work, old);
+      return rotateKeyheal(fleet, work, old, { concurrency: CONCURRENCY });
     case "raw":
       return rotateRaw(fleet, work, old, next);
     case "ansible":
@@ -260,7 +266,16 @@ function render(
 
 /** The command that reproduces this run: the variables that were set, then the script. */
 function commandLine(): string {
-  const set = ["SIZES", "RUNS", "METHODS", "PARTS", "RECONNECTS", "RECORDS", "PROFILE"]
+  const set = [
+    "SIZES",
+    "RUNS",
+    "METHODS",
+    "PARTS",
+    "CONCURRENCY",
+    "RECONNECTS",
+    "RECORDS",
+    "PROFILE",
+  ]
     .filter((name) => process.env[name] !== undefined)
     .map((name) => `${name}=${process.env[name]}`);
   return [...set, "npm run bench:rotate"].join(" ");

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node
+#!/usr/bin/env -S node --max-semi-space-size=16
 /**
  * The `keyheal` CLI entry (run through bin/keyheal, which picks the project's pinned Node). The
  * one place that touches the process: argv, environment, streams and the exit code.

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { KeyPair } from "../../lib/keys/types.ts";
+import { RUNTIME_NODE_FLAGS } from "../../lib/local/memory.ts";
 import { type BenchFleet, FOREIGN_LINES } from "./fleet.ts";
 import type { Window } from "./profile.ts";
 
@@ -259,6 +260,7 @@ export async function startRuntime(
   const child = spawn(
     NODE,
     [
+      ...RUNTIME_NODE_FLAGS,
       ...(options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : []),
       join(ROOT, "bin/keyheal.ts"),
       "local",
@@ -320,7 +322,7 @@ export async function rotateKeyheal(
   fleet: BenchFleet,
   dir: string,
   old: KeyPair,
-  options: { cpuProfileDir?: string } = {},
+  options: { cpuProfileDir?: string; concurrency?: number | undefined } = {},
 ): Promise<Measured & { runtimePeakRssKb: number; window: Window; failures: string[] }> {
   const inventory = join(dir, "fleet.json");
   await writeInventory(fleet, inventory);
@@ -331,7 +333,12 @@ export async function rotateKeyheal(
     check(await runtime.cli(["keys", "import", "--private-key", oldFile]), "keyheal keys import");
     const before = await runtime.usage();
     const fromUs = Number(process.hrtime.bigint() / 1000n);
-    const rotate = await runtime.cli(["keys", "rotate", "--wait"]);
+    const rotate = await runtime.cli([
+      "keys",
+      "rotate",
+      "--wait",
+      ...(options.concurrency ? ["--concurrency", String(options.concurrency)] : []),
+    ]);
     const toUs = Number(process.hrtime.bigint() / 1000n);
     const after = await runtime.usage();
     check(rotate, "keyheal keys rotate --wait");

@@ -32,6 +32,7 @@ import { InvalidDataDirError } from "./errors.ts";
 import { type ApiServer, startApiServer } from "./http-server.ts";
 import { createLocalDeps } from "./local-deps.ts";
 import { acquireRuntimeLock } from "./lock.ts";
+import { applyRuntimeHeapPolicy } from "./memory.ts";
 import { ProbeLoop } from "./probe-loop.ts";
 import { recoverInterruptedRuns } from "./recover-runs.ts";
 import { SecretSweeper } from "./secret-sweeper.ts";
@@ -85,6 +86,7 @@ export interface LocalRuntime {
  * @throws RuntimeLockedError when another live runtime holds the data directory.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  applyRuntimeHeapPolicy();
   const dataDir = resolve(options.dataDir);
   const log = (options.log ?? defaultLogger).createChild({
     persistentKeys: { component: "local-runtime" },

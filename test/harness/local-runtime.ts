@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { RUNTIME_NODE_FLAGS } from "../../lib/local/memory.ts";
 
 const MAIN = fileURLToPath(new URL("./local-runtime-main.ts", import.meta.url));
 
@@ -65,7 +66,7 @@ function argsOf(options: RuntimeProcessOptions): string[] {
 }
 
 function spawnRuntime(options: RuntimeProcessOptions) {
-  const child = spawn(process.execPath, argsOf(options), {
+  const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, ...argsOf(options)], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "INFO" },
   });
