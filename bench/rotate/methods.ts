@@ -32,6 +32,7 @@ interface Timed {
   wallMs: number;
   cpuMs: number;
   peakRssKb: number;
+  stdout: string;
   stderr: string;
 }
 
@@ -51,7 +52,10 @@ export async function timed(
   child.stderr.on("data", (chunk: Buffer) => {
     if (stderr.length < 20_000) stderr += chunk.toString();
   });
-  child.stdout.resume();
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    if (stdout.length < 1_000_000) stdout += chunk.toString();
+  });
   child.stdin.end(options.input ?? "");
   const code = await new Promise<number>((done) => child.once("exit", (c) => done(c ?? 1)));
   const wallMs = performance.now() - started;
@@ -62,6 +66,7 @@ export async function timed(
     wallMs,
     cpuMs: (Number(user) + Number(sys)) * 1000,
     peakRssKb: Number(rss),
+    stdout,
     stderr,
   };
 }
@@ -323,7 +328,9 @@ export async function rotateKeyheal(
   dir: string,
   old: KeyPair,
   options: { cpuProfileDir?: string; concurrency?: number | undefined } = {},
-): Promise<Measured & { runtimePeakRssKb: number; window: Window; failures: string[] }> {
+): Promise<
+  Measured & { runtimePeakRssKb: number; window: Window; failures: string[]; steps: StepTimes[] }
+> {
   const inventory = join(dir, "fleet.json");
   await writeInventory(fleet, inventory);
   const dataDir = join(dir, `kh-${process.hrtime.bigint()}`);
@@ -337,6 +344,7 @@ export async function rotateKeyheal(
       "keys",
       "rotate",
       "--wait",
+      "--json",
       ...(options.concurrency ? ["--concurrency", String(options.concurrency)] : []),
     ]);
     const toUs = Number(process.hrtime.bigint() / 1000n);
@@ -360,10 +368,48 @@ export async function rotateKeyheal(
       newFingerprint: current.fingerprint,
       window: { fromUs, toUs },
       failures: failures.items.map((f) => `${f.deviceId} ${f.cause}: ${f.message}`),
+      steps: await rotationSteps(runtime, rotate.stdout),
     };
   } finally {
     await runtime.stop();
   }
+}
+
+/** How long one state of the rotation took, over all its runs (one per device in the Map). */
+export interface StepTimes {
+  name: string;
+  count: number;
+  p50Ms: number;
+  p95Ms: number;
+  totalMs: number;
+}
+
+/** The rotation's own record (`runs show --json`), each state's durations summed up. */
+async function rotationSteps(runtime: LocalRuntimeProcess, rotateOutput: string) {
+  const answer = JSON.parse(rotateOutput) as { items: Array<{ id: string }> };
+  const id = answer.items[0]?.id;
+  if (!id) return [];
+  const run = await cliJson<{
+    steps: Array<{ name: string; startedAt: string; endedAt?: string | null }>;
+  }>(runtime, ["runs", "show", id]);
+  const byName = new Map<string, number[]>();
+  for (const step of run.steps) {
+    if (!step.endedAt) continue;
+    const ms = Date.parse(step.endedAt) - Date.parse(step.startedAt);
+    byName.set(step.name, [...(byName.get(step.name) ?? []), ms]);
+  }
+  return [...byName].map(([name, ms]): StepTimes => {
+    const sorted = ms.sort((a, b) => a - b);
+    const at = (q: number) =>
+      sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    return {
+      name,
+      count: ms.length,
+      p50Ms: at(0.5),
+      p95Ms: at(0.95),
+      totalMs: ms.reduce((a, b) => a + b, 0),
+    };
+  });
 }
 
 /** `keyheal ARGS --json` against the runtime, parsed. */

@@ -45,7 +45,7 @@ kh_where() {
     kh_e=$(getent passwd "$kh_o" 2>/dev/null) || kh_e=$(awk -F: -v u="$kh_o" '$1 == u' /etc/passwd)
     h=$(printf '%s\\n' "$kh_e" | cut -d: -f6); kh_uid=$(printf '%s\\n' "$kh_e" | cut -d: -f3)
   else
-    h=$HOME; kh_uid=$(id -u)
+    h=$HOME; kh_uid=$KH_UID
   fi
   f=
   for kh_s in "$@"; do
@@ -56,7 +56,10 @@ kh_where() {
       L*) f=$f\${kh_s#L} ;;
     esac
   done
-  d=$(dirname -- "$f")
+  case $f in
+    */*) d=\${f%/*}; [ -n "$d" ] || d=/ ;;
+    *) d=. ;;
+  esac
 }
 kh_safe() {
   if [ -L "$d" ]; then echo "$d is a symlink" >&2; return ${EXIT.SYMLINK}; fi
@@ -72,37 +75,37 @@ kh_as() {
   kh_u=$1; shift
   kh_g=$(id -g "$kh_u" 2>/dev/null) || { echo "no user $kh_u" >&2; return ${EXIT.NO_DROP}; }
   if command -v setpriv >/dev/null 2>&1; then
-    setpriv --reuid="$kh_u" --regid="$kh_g" --init-groups -- sh -c 'eval "$KH_LIB"; "$@"' kh "$@"
+    setpriv --reuid="$kh_u" --regid="$kh_g" --init-groups -- sh -c 'KH_UID=$(id -u); eval "$KH_LIB"; "$@"' kh "$@"
   elif command -v runuser >/dev/null 2>&1; then
-    runuser -u "$kh_u" -- sh -c 'eval "$KH_LIB"; "$@"' kh "$@"
+    runuser -u "$kh_u" -- sh -c 'KH_UID=$(id -u); eval "$KH_LIB"; "$@"' kh "$@"
   else
     echo "neither setpriv nor runuser is installed to act as $kh_u" >&2; return ${EXIT.NO_DROP}
   fi
 }
 kh_digest() {
-  if command -v sha256sum >/dev/null 2>&1; then sha256sum < "$1" | cut -d' ' -f1
-  elif command -v shasum >/dev/null 2>&1; then shasum -a 256 < "$1" | cut -d' ' -f1
-  elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 < "$1" | sed 's/^.*= *//'
+  if command -v sha256sum >/dev/null 2>&1; then kh_h=$(sha256sum < "$1") && kh_h=\${kh_h%% *}
+  elif command -v shasum >/dev/null 2>&1; then kh_h=$(shasum -a 256 < "$1") && kh_h=\${kh_h%% *}
+  elif command -v openssl >/dev/null 2>&1; then kh_h=$(openssl dgst -sha256 < "$1") && kh_h=\${kh_h##* }
   else return 1
   fi
 }
 kh_read() {
   kh_o=$1 kh_max=$2; shift 2
   kh_where "$kh_o" "$@" || return
-  if [ -n "$kh_o" ] && [ "$(id -u)" = 0 ] && [ "$kh_o" != root ] && ! kh_rootdir; then
+  if [ -n "$kh_o" ] && [ "$KH_UID" = 0 ] && [ "$kh_o" != root ] && ! kh_rootdir; then
     kh_as "$kh_o" kh_read "" "$kh_max" "L$f"; return
   fi
   kh_safe || return
   [ -e "$f" ] || return ${EXIT.ABSENT}
-  kh_n=$(wc -c < "$f" | tr -d ' ') || return ${EXIT.WRITE_FAILED}
-  if [ "$kh_n" -gt "$kh_max" ]; then echo "$f has $kh_n bytes" >&2; return ${EXIT.TOO_LARGE}; fi
+  kh_n=$(wc -c < "$f") || return ${EXIT.WRITE_FAILED}
+  if [ $((kh_n)) -gt "$kh_max" ]; then echo "$f has $kh_n bytes" >&2; return ${EXIT.TOO_LARGE}; fi
   cat -- "$f" || return ${EXIT.WRITE_FAILED}
 }
 kh_write() {
   kh_o=$1 kh_want=$2; shift 2
   kh_where "$kh_o" "$@" || return
   kh_central=
-  if [ -n "$kh_o" ] && [ "$(id -u)" = 0 ] && [ "$kh_o" != root ]; then
+  if [ -n "$kh_o" ] && [ "$KH_UID" = 0 ] && [ "$kh_o" != root ]; then
     if kh_rootdir; then kh_central=1; else kh_as "$kh_o" kh_write "" "$kh_want" "L$f"; return; fi
   fi
   kh_safe || return
@@ -113,10 +116,8 @@ kh_write() {
   for kh_s in "$d"/.keyheal-tmp.*; do
     if [ -f "$kh_s" ] && [ ! -L "$kh_s" ]; then rm -f -- "$kh_s"; fi
   done
-  t=$(mktemp "$d/.keyheal-tmp.XXXXXXXX" 2>/dev/null) || {
-    t="$d/.keyheal-tmp.$$"
-    (set -C; : > "$t") || return ${EXIT.WRITE_FAILED}
-  }
+  t="$d/.keyheal-tmp.$$"
+  (set -C; : > "$t") 2>/dev/null || return ${EXIT.WRITE_FAILED}
   kh_fail() { rm -f -- "$t"; return "\${1:-${EXIT.WRITE_FAILED}}"; }
   if [ -f "$f" ]; then
     cp -p -- "$f" "$t" 2>/dev/null || cp -- "$f" "$t" || { kh_fail; return; }
@@ -126,15 +127,17 @@ kh_write() {
   cat > "$t" || { kh_fail; return; }
   sync -- "$t" 2>/dev/null || sync
   if [ -e "$f" ]; then
-    kh_have=$(kh_digest "$f") || { echo "no sha256sum, shasum or openssl" >&2; kh_fail ${EXIT.NO_HASH_TOOL}; return; }
+    kh_digest "$f" || { echo "no sha256sum, shasum or openssl" >&2; kh_fail ${EXIT.NO_HASH_TOOL}; return; }
   else
-    kh_have=absent
+    kh_h=absent
   fi
-  if [ "$kh_have" != "$kh_want" ]; then echo "changed since it was read" >&2; kh_fail ${EXIT.CHANGED}; return; fi
+  if [ "$kh_h" != "$kh_want" ]; then echo "changed since it was read" >&2; kh_fail ${EXIT.CHANGED}; return; fi
   if [ -e "$f" ]; then
-    kh_b="$d/.keyheal-backup.$(basename -- "$f")"
-    rm -f -- "$kh_b"
-    cp -p -- "$f" "$kh_b" 2>/dev/null || cp -- "$f" "$kh_b" || { kh_fail; return; }
+    kh_b="$d/.keyheal-backup.\${f##*/}"
+    ln -f -- "$f" "$kh_b" 2>/dev/null || {
+      rm -f -- "$kh_b"
+      cp -p -- "$f" "$kh_b" 2>/dev/null || cp -- "$f" "$kh_b"
+    } || { kh_fail; return; }
     if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then
       chcon --reference="$f" -- "$t" 2>/dev/null || true
     fi
@@ -161,8 +164,14 @@ kh_ensure_user() {
 }
 `;
 
-/** The library, as one line the shell runs: kept in KH_LIB for steps done as another user. */
-export const SHELL_LIBRARY = `KH_LIB=${shQuote(LIBRARY)}; export KH_LIB; eval "$KH_LIB"`;
+/**
+ * The library, as one line the shell runs: kept in KH_LIB for steps done as another user, with
+ * the shell's uid (from its ready marker) in KH_UID, so no step runs `id` again.
+ */
+export function shellLibrary(uid: number): string {
+  const known = Number.isSafeInteger(uid) && uid >= 0 ? uid : -1;
+  return `KH_UID=${known}; KH_LIB=${shQuote(LIBRARY)}; export KH_LIB; eval "$KH_LIB"`;
+}
 
 export type StepName = "kh_read" | "kh_write" | "kh_ensure_user";
 

@@ -7,7 +7,7 @@ import {
 } from "./authorized-keys-path.ts";
 import type { Generation } from "./connect.ts";
 import { type RemoteContext, readAuthorizedKeys, swapAuthorizedKeys } from "./remote.ts";
-import { SHELL_LIBRARY } from "./remote-scripts.ts";
+import { shellLibrary } from "./remote-scripts.ts";
 
 /**
  * On a connection the device accepted with the current generation: removes the lines of older
@@ -24,7 +24,7 @@ export async function pruneOlderGenerations(
   if (!newest || older.length === 0) return 0;
   const path = device.authorizedKeysPath ?? DEFAULT_AUTHORIZED_KEYS_PATH;
   const segments = authorizedKeysPathSegments(path, device.adminUser);
-  const shell = await RemoteShell.open(session, { library: SHELL_LIBRARY });
+  const shell = await RemoteShell.open(session, { library: shellLibrary });
   try {
     const ctx: RemoteContext = { shell, path, segments };
     const before = await readAuthorizedKeys(ctx);
@@ -49,11 +49,11 @@ export async function openWorkShell(
   asAnotherUser: boolean,
   sudoPassword: string | undefined,
 ): Promise<RemoteShell> {
-  const own = await RemoteShell.open(session, { library: SHELL_LIBRARY });
+  const own = await RemoteShell.open(session, { library: shellLibrary });
   if (!asAnotherUser || own.root) return own;
   own.close();
   return RemoteShell.open(session, {
-    library: SHELL_LIBRARY,
+    library: shellLibrary,
     sudo: { password: sudoPassword },
   });
 }

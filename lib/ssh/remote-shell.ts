@@ -28,8 +28,11 @@ import { type ExecResult, MAX_OUTPUT_BYTES } from "./types.ts";
  *   external program.
  */
 export interface ShellOptions {
-  /** Shell function definitions, sent once after the shell is ready (constant text only). */
-  library?: string;
+  /**
+   * Shell function definitions, sent once after the shell is ready (constant text only, given the
+   * shell's uid from its ready marker).
+   */
+  library?: (uid: number) => string;
   /** Become root through sudo; the password is sent only to sudo's own prompt. */
   sudo?: { password?: string | undefined } | undefined;
   /** Per command; defaults to the session's command timeout. */
@@ -90,7 +93,7 @@ export class RemoteShell {
     shell.#listen();
     try {
       await shell.#awaitReady(ready, prompt, options.sudo);
-      if (options.library) shell.#write(`${options.library}\n`);
+      if (options.library) shell.#write(`${options.library(shell.#uid)}\n`);
       return shell;
     } catch (error) {
       shell.close();

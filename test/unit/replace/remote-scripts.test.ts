@@ -15,8 +15,8 @@ import { authorizedKeysPathSegments } from "../../../lib/replace/authorized-keys
 import { hashOf } from "../../../lib/replace/remote.ts";
 import {
   EXIT,
-  SHELL_LIBRARY,
   type StepName,
+  shellLibrary,
   shQuote,
   stepCommand,
 } from "../../../lib/replace/remote-scripts.ts";
@@ -30,7 +30,10 @@ function runStep(home: string, name: StepName, args: string[], input?: string) {
   const redirect = input === undefined ? "</dev/null" : "";
   const result = spawnSync(
     "sh",
-    ["-c", `${SHELL_LIBRARY}\n${feed}( ${stepCommand(name, args)} ) ${redirect}`],
+    [
+      "-c",
+      `${shellLibrary(process.getuid?.() ?? -1)}\n${feed}( ${stepCommand(name, args)} ) ${redirect}`,
+    ],
     { env: { HOME: home, PATH: process.env.PATH ?? "/usr/bin:/bin" }, cwd: home },
   );
   return {
