@@ -390,8 +390,24 @@ async function rotationSteps(runtime: LocalRuntimeProcess, rotateOutput: string)
   const id = answer.items[0]?.id;
   if (!id) return [];
   const run = await cliJson<{
-    steps: Array<{ name: string; startedAt: string; endedAt?: string | null }>;
+    steps: Array<{
+      name: string;
+      startedAt: string;
+      endedAt?: string | null;
+      retries?: number | null;
+      error?: string | null;
+    }>;
   }>(runtime, ["runs", "show", id]);
+  const retried = run.steps.filter((s) => (s.retries ?? 0) > 0 || s.error);
+  if (retried.length > 0 && process.env.BENCH_DEBUG) console.log(JSON.stringify(retried.slice(0, 5)));
+  if (process.env.BENCH_DEBUG) {
+    const installs = run.steps
+      .filter((s) => s.name === "Install" && s.endedAt)
+      .map((s) => ({ start: Date.parse(s.startedAt), ms: Date.parse(s.endedAt ?? "") - Date.parse(s.startedAt) }))
+      .sort((a, b) => a.start - b.start);
+    const t0 = installs[0]?.start ?? 0;
+    console.log(installs.map((i) => `${((i.start - t0) / 1000).toFixed(1)}:${i.ms}`).join(" "));
+  }
   const byName = new Map<string, number[]>();
   for (const step of run.steps) {
     if (!step.endedAt) continue;

@@ -1,8 +1,9 @@
 /**
  * The POSIX sh functions keyheal runs on a device (docs/protocol.md). The library is constant
  * text, sent once per shell; each step is one call whose arguments are quoted by `shQuote`, and
- * file contents travel as `printf` escapes on the call's stdin. No user input is ever spliced
- * into a function body.
+ * file contents travel as `printf` escapes in the function `kh_input` (remote-shell.ts), piped to
+ * the step only where it runs as another user. No user input is ever spliced into a function
+ * body.
  *
  * Paths arrive as segments (see authorized-keys-path.ts): `H` the user's home, `U` the uid,
  * `L<text>` literal text. Functions `return` (never `exit`): the shell outlives each step.
@@ -74,6 +75,9 @@ kh_rootdir() {
 kh_as() {
   kh_u=$1; shift
   kh_g=$(id -g "$kh_u" 2>/dev/null) || { echo "no user $kh_u" >&2; return ${EXIT.NO_DROP}; }
+  if command -v kh_input >/dev/null 2>&1; then kh_input | kh_as_run "$@"; else kh_as_run "$@"; fi
+}
+kh_as_run() {
   if command -v setpriv >/dev/null 2>&1; then
     setpriv --reuid="$kh_u" --regid="$kh_g" --init-groups -- sh -c 'KH_UID=$(id -u); eval "$KH_LIB"; "$@"' kh "$@"
   elif command -v runuser >/dev/null 2>&1; then
@@ -124,7 +128,7 @@ kh_write() {
   elif [ -n "$kh_central" ]; then
     chmod 644 "$t" || { kh_fail; return; }
   fi
-  cat > "$t" || { kh_fail; return; }
+  if command -v kh_input >/dev/null 2>&1; then kh_input > "$t"; else cat > "$t"; fi || { kh_fail; return; }
   sync -- "$t" 2>/dev/null || sync
   if [ -e "$f" ]; then
     kh_digest "$f" || { echo "no sha256sum, shasum or openssl" >&2; kh_fail ${EXIT.NO_HASH_TOOL}; return; }

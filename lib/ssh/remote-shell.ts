@@ -25,7 +25,8 @@ import { type ExecResult, MAX_OUTPUT_BYTES } from "./types.ts";
  *   channel is closed and the step fails with {@link OutputTooLargeError}.
  * - Input: commands take no stdin from the channel (`</dev/null`); data for a command travels in
  *   the command text as octal `printf` escapes (see {@link printfBytes}), never as argv of an
- *   external program.
+ *   external program: the shell function `kh_input`, defined in that command's subshell only, prints it
+ *   (no pipe, no `cat`: a step that writes it to a file starts no program for the data).
  */
 export interface ShellOptions {
   /**
@@ -242,12 +243,10 @@ export class RemoteShell {
     const begin = Buffer.from(`${this.#tag}B\n`);
     const end = Buffer.from(`\n${this.#tag}E`);
     const errEnd = Buffer.from(`${this.#tag}F\n`);
-    const source = options.input === undefined ? "</dev/null" : "";
-    const feed = options.input === undefined ? "" : `${printfBytes(options.input)} | `;
     this.#out = Buffer.alloc(0);
     this.#err = Buffer.alloc(0);
     this.#write(
-      `printf '%s\\n' ${this.#tag}B; ${feed}( ${commandLine} ) ${source}; printf '\\n${this.#tag}E%s\\n' "$?"; printf '%s\\n' ${this.#tag}F >&2\n`,
+      `printf '%s\\n' ${this.#tag}B; ( ${inputFunction(options.input)}${commandLine} ) </dev/null; printf '\\n${this.#tag}E%s\\n' "$?"; printf '%s\\n' ${this.#tag}F >&2\n`,
     );
     const cap =
       options.maxOutputBytes === undefined
@@ -303,6 +302,17 @@ function countOf(haystack: Buffer, needle: string): number {
 /** What sudo printed, without keyheal's prompt, safe to log. */
 function sudoSaid(stderr: Buffer, prompt: string): string {
   return printable(stderr.toString("utf8").replaceAll(prompt, " "));
+}
+
+/** The shell function a command's input is given as (see the module's "Input"). */
+export const INPUT_FUNCTION = "kh_input";
+
+/**
+ * The definition of {@link INPUT_FUNCTION} printing `input`, to put before the command; without
+ * input, nothing, and the function stays undefined.
+ */
+export function inputFunction(input: Buffer | undefined): string {
+  return input === undefined ? "" : `${INPUT_FUNCTION}() { ${printfBytes(input)}; }; `;
 }
 
 /** Bytes printed literally inside single quotes by `printf`; everything else as octal. */

@@ -20,22 +20,24 @@ import {
   shQuote,
   stepCommand,
 } from "../../../lib/replace/remote-scripts.ts";
-import { printfBytes } from "../../../lib/ssh/remote-shell.ts";
+import { inputFunction, printfBytes } from "../../../lib/ssh/remote-shell.ts";
 
 const PATH = authorizedKeysPathSegments(".ssh/authorized_keys", "nobody");
 
-/** Runs one library step with the local POSIX sh (dash), as the remote shell runs it. */
-function runStep(home: string, name: StepName, args: string[], input?: string) {
-  const feed = input === undefined ? "" : `${printfBytes(Buffer.from(input))} | `;
-  const redirect = input === undefined ? "</dev/null" : "";
-  const result = spawnSync(
-    "sh",
-    [
-      "-c",
-      `${shellLibrary(process.getuid?.() ?? -1)}\n${feed}( ${stepCommand(name, args)} ) ${redirect}`,
-    ],
-    { env: { HOME: home, PATH: process.env.PATH ?? "/usr/bin:/bin" }, cwd: home },
-  );
+/**
+ * Runs one library step with the local POSIX sh (dash), as the remote shell runs it: its data in
+ * the function `kh_input`; or, with `viaStdin`, piped to it as a step run as another user gets it.
+ */
+function runStep(home: string, name: StepName, args: string[], input?: string, viaStdin = false) {
+  const bytes = input === undefined ? undefined : Buffer.from(input);
+  const step =
+    bytes !== undefined && viaStdin
+      ? `${printfBytes(bytes)} | ( ${stepCommand(name, args)} )`
+      : `( ${inputFunction(bytes)}${stepCommand(name, args)} ) </dev/null`;
+  const result = spawnSync("sh", ["-c", `${shellLibrary(process.getuid?.() ?? -1)}\n${step}`], {
+    env: { HOME: home, PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    cwd: home,
+  });
   return {
     code: result.status,
     stdout: result.stdout.toString(),
@@ -91,6 +93,23 @@ describe("remote steps run by sh", () => {
     );
     expect(execFileSync("stat", ["-c", "%a", file()]).toString().trim()).toBe("600");
     expect(readdirSync(join(home, ".ssh")).filter((f) => f.startsWith(".keyheal-tmp"))).toEqual([]);
+  });
+
+  it("a write takes its data from kh_input, or from stdin as a step run as another user does, byte for byte", () => {
+    const data = `a\r\nb\u0000c'$(id)\n${"x".repeat(3000)}`;
+    for (const viaStdin of [false, true]) {
+      mkdirSync(join(home, ".ssh"), { recursive: true, mode: 0o700 });
+      writeFileSync(file(), "old\n", { mode: 0o600 });
+      const written = runStep(
+        home,
+        "kh_write",
+        ["", hashOf(Buffer.from("old\n")), ...PATH],
+        data,
+        viaStdin,
+      );
+      expect(written.code).toBe(EXIT.OK);
+      expect(readFileSync(file()).equals(Buffer.from(data))).toBe(true);
+    }
   });
 
   it("a write refuses when the file changed since it was read, and leaves no temp file", () => {
