@@ -45,7 +45,8 @@ export const TASK_ACCESS: Readonly<Record<TaskName, TaskAccess>> = {
   // The lease and the RESOLVING status are written on the device item.
   AcquireLease: { timeout: "store", reachesDevices: false, devices: "write" },
   ReleaseLease: { timeout: "store", reachesDevices: false, devices: "write" },
-  // Tries every generation's private key; pins the host key on first contact.
+  // Tries every generation's private key; pins the host key on first contact; heals a device
+  // it finds on an earlier generation on the same connection (reconnect).
   Detect: {
     timeout: "ssh",
     reachesDevices: true,

@@ -4,7 +4,8 @@
  * `--recheck-pause MS` shortens the reconnect workflow's RecheckPause (30 s in the ASL file) for
  * suites that send many events; the recheck itself still runs. `--kill-after STATE` kills the
  * runtime with SIGKILL as soon as the Task state of that name has done its work, before the
- * workflow moves on (the first time only).
+ * workflow moves on (the first time only). `--kill-during STATE:MS` kills it MS milliseconds
+ * after the Task state of that name starts, with its work in flight (the first time only).
  */
 import { parseArgs } from "node:util";
 import { waitForStopSignal } from "../../lib/http/stop-signal.ts";
@@ -16,10 +17,12 @@ const { values } = parseArgs({
     "probe-interval": { type: "string" },
     "recheck-pause": { type: "string" },
     "kill-after": { type: "string" },
+    "kill-during": { type: "string" },
   },
 });
 const recheckPause = values["recheck-pause"];
 const killAfter = values["kill-after"];
+const [killDuring, killDelayMs] = (values["kill-during"] ?? "").split(":");
 const runtime = await startLocalRuntime({
   dataDir: values["data-dir"] ?? ".keyheal",
   probeIntervalMs: 0,
@@ -27,18 +30,22 @@ const runtime = await startLocalRuntime({
   ...(recheckPause === undefined
     ? {}
     : { pauses: { waitTimeOverrides: { RecheckPause: Number(recheckPause) } } }),
-  ...(killAfter === undefined
-    ? {}
-    : {
-        wrapTask: ({ stateName }, handler) =>
-          stateName !== killAfter
-            ? handler
-            : async (input) => {
-                const output = await handler(input);
-                process.kill(process.pid, "SIGKILL");
-                return output;
-              },
-      }),
+  wrapTask: ({ stateName }, handler) => {
+    if (stateName === killAfter) {
+      return async (input) => {
+        const output = await handler(input);
+        process.kill(process.pid, "SIGKILL");
+        return output;
+      };
+    }
+    if (stateName === killDuring) {
+      return (input) => {
+        setTimeout(() => process.kill(process.pid, "SIGKILL"), Number(killDelayMs) || 0);
+        return handler(input);
+      };
+    }
+    return handler;
+  },
 });
 process.stdout.write(`keyheal local runtime ready (pid ${process.pid})\n`);
 await waitForStopSignal("keyheal local runtime");

@@ -206,7 +206,7 @@ describe("the deployed stack", () => {
     const run = await endedRun(stack, runId);
     expect(run).toMatchObject({ id: runId, workflow: "reconnect", status: "SUCCEEDED" });
     expect(run.steps.map((s) => s.name)).toEqual(
-      expect.arrayContaining(["AcquireLease", "Detect", "Replace", "MarkHealed", "ReleaseLease"]),
+      expect.arrayContaining(["AcquireLease", "Detect", "MarkHealed", "ReleaseLease"]),
     );
     expect(await deviceRecord(registration.id)).toMatchObject({
       status: "KEY_BASED",

@@ -1,4 +1,4 @@
-import { type Detection, detectKey } from "../../replace/detect-conflict.ts";
+import { healDevice } from "../../replace/heal-device.ts";
 import type { WorkflowDeps } from "../deps.ts";
 import { toTaskError } from "../task-errors.ts";
 import { loadGenerations, targetOf } from "./common.ts";
@@ -12,34 +12,64 @@ export interface DetectInput {
   owner?: string | null;
 }
 
+/** What Detect found, and what it did about it on the same connection. */
+export interface Detection {
+  deviceId: string;
+  /**
+   * KEY_BASED: the device held the current generation (older lines pruned, if any). HEALED: it
+   * held an earlier one (a key conflict) and now holds the current one, proven.
+   */
+  outcome: "KEY_BASED" | "HEALED";
+  /** The generation the device holds now. */
+  generation: number | null;
+  /** The generation it accepted on the first connection. */
+  heldGeneration: number | null;
+  hostKeyFingerprint: string;
+  pinnedOnFirstContact: boolean;
+  changed: boolean;
+  prunedLines: number;
+  handshakes: number;
+}
+
 /**
- * One connection, generations newest first: which key does the device hold? What the device
- * accepted is recorded as proven, since retirement keeps every generation a device may hold.
+ * One connection, generations newest first: which key does the device hold? A device on an
+ * earlier generation (a key conflict) is healed on that same connection by the replacement
+ * protocol (docs/protocol.md), so a reconnect costs no handshake more than the heal itself. What
+ * the device holds at the end is recorded as proven, since retirement keeps every generation a
+ * device may hold.
  */
 export async function detect(deps: WorkflowDeps, input: DetectInput): Promise<Detection> {
   try {
     const device = await holdLease(deps, input, "DETECT");
     const generations = await loadGenerations(deps, "DETECT");
-    const detection = await detectKey({
+    const healed = await healDevice({
       device: targetOf(device),
       generations,
       timeouts: deps.sshTimeouts,
-      pruneOlder: true,
     });
+    const conflict = healed.heldGeneration !== generations[0]?.generation;
     await deps.devices.update(
       device.id,
       {
-        keyGeneration: detection.generation,
+        keyGeneration: healed.generation,
         keyProvenAt: deps.now().toISOString(),
-        ...(detection.pinnedOnFirstContact
-          ? { hostKeyFingerprint: detection.hostKeyFingerprint }
-          : {}),
+        ...(healed.pinnedOnFirstContact ? { hostKeyFingerprint: healed.hostKeyFingerprint } : {}),
       },
       input.owner ? { leaseOwner: input.owner } : undefined,
     );
-    if (detection.outcome === "KEY_CONFLICT")
-      deps.metrics.addMetric("ConflictsDetected", "Count", 1);
-    deps.logger.info("detected", { ...detection });
+    if (conflict) deps.metrics.addMetric("ConflictsDetected", "Count", 1);
+    const detection: Detection = {
+      deviceId: device.id,
+      outcome: conflict ? "HEALED" : "KEY_BASED",
+      generation: healed.generation,
+      heldGeneration: healed.heldGeneration,
+      hostKeyFingerprint: healed.hostKeyFingerprint,
+      pinnedOnFirstContact: healed.pinnedOnFirstContact,
+      changed: healed.changed,
+      prunedLines: healed.prunedLines,
+      handshakes: healed.handshakes,
+    };
+    deps.logger.info("detected", { ...detection, fingerprint: generations[0]?.key.fingerprint });
     return detection;
   } catch (error) {
     throw toTaskError(error, "DETECT", input.trigger === "ec2");

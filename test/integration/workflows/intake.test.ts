@@ -101,7 +101,7 @@ describe("event intake starts the reconnect workflow", () => {
     });
     const run = await ended(result.outcome === "started" ? result.runId : "");
     expect(run).toMatchObject({ status: "SUCCEEDED", workflow: "reconnect" });
-    expect(run?.steps.map((s) => s.name)).toContain("Replace");
+    expect(run?.steps.map((s) => s.name)).toContain("MarkHealed");
     expect(await deps.devices.get(device().id)).toMatchObject({
       status: "KEY_BASED",
       keyGeneration: 2,

@@ -100,9 +100,11 @@ describe("device lease", () => {
     const staleRun = await a.done;
 
     expect(staleRun.status).toBe("FAILED");
+    // Detect recorded the generation it installed and proved while the stale run held the lease;
+    // the status the stale run would have written after losing it was refused.
     expect(await deps.devices.get(d.id)).toMatchObject({
       status: "RESOLVING",
-      keyGeneration: 1,
+      keyGeneration: 2,
       lastFailureCause: null,
     });
     const { items } = await deps.failures.list({ deviceId: d.id });
@@ -148,7 +150,7 @@ describe("device lease", () => {
     expect(winners).toHaveLength(1);
     const names = winners[0]?.steps.map((s) => s.name) ?? [];
     expect(names.filter((n) => n === "RecheckPause")).toHaveLength(1);
-    expect(names.filter((n) => n === "Replace")).toHaveLength(1);
+    expect(names.filter((n) => n === "MarkHealed")).toHaveLength(1);
     expect(winners[0]?.status).toBe("SUCCEEDED");
     for (const r of ended.filter((x) => x !== winners[0])) {
       expect(r.steps.at(-1)?.name).toBe("AlreadyInProgress");

@@ -69,7 +69,6 @@ describe("reconnect workflow", () => {
       "LeaseHeld?",
       "Detect",
       "Conflict?",
-      "Replace",
       "MarkHealed",
       "ReleaseLease",
       "Recheck?",
@@ -87,7 +86,7 @@ describe("reconnect workflow", () => {
     await device(1).resetHome(`${gen2.authorizedKey}\n`);
     const run = await (await reconnect(device(1).id)).done;
     expect(run.steps.map((s) => s.name)).toContain("MarkHealthy");
-    expect(run.steps.map((s) => s.name)).not.toContain("Replace");
+    expect(run.steps.map((s) => s.name)).not.toContain("MarkHealed");
     expect(await deps.devices.get(device(1).id)).toMatchObject({
       status: "KEY_BASED",
       keyGeneration: 2,
@@ -104,7 +103,7 @@ describe("reconnect workflow", () => {
     await device(2).resetHome(`${gen1.authorizedKey}\n`);
     const concurrent = await Promise.all(Array.from({ length: 5 }, () => reconnect(device(2).id)));
     const ended = await Promise.all(concurrent.map((c) => c.done));
-    const replaced = ended.filter((r) => r.steps.some((s) => s.name === "Replace"));
+    const replaced = ended.filter((r) => r.steps.some((s) => s.name === "MarkHealed"));
     expect(replaced).toHaveLength(1);
     for (const r of ended.filter((x) => !replaced.includes(x))) {
       expect(r.steps.at(-1)?.name).toBe("AlreadyInProgress");

@@ -17,7 +17,7 @@ let deps: WorkflowDeps;
 let runner: LocalWorkflowRunner;
 let d: TestDevice;
 let counter = 0;
-const faults = { loseReplaceAnswer: false, rotateBeforeMark: false };
+const faults = { failDetectRecord: false, rotateBeforeMark: false };
 
 function lostAnswer(): Error {
   const error = new Error(
@@ -38,13 +38,6 @@ beforeAll(async () => {
     local: { sshTimeouts: { handshakeMs: 1500, connectMs: 1500 } },
     runner: {
       wrap: ({ stateName }, handler): LocalHandler => {
-        if (stateName === "Replace") {
-          return async (input) => {
-            const output = await handler(input);
-            if (faults.loseReplaceAnswer) throw lostAnswer();
-            return output;
-          };
-        }
         if (stateName === "MarkHealed") {
           return async (input) => {
             if (faults.rotateBeforeMark) await deps.keys.add(generateKeyPair());
@@ -95,9 +88,19 @@ describe("retiring generations", () => {
 
     await rotateWhileDown(); // generation 2
 
-    faults.loseReplaceAnswer = true;
+    // The heal writes and verifies generation 2, then the store fails as Detect records it.
+    const update = deps.devices.update.bind(deps.devices);
+    deps.devices.update = async (id, change, fence) => {
+      if (faults.failDetectRecord && change.keyProvenAt && !change.status) {
+        faults.failDetectRecord = false;
+        throw lostAnswer();
+      }
+      return update(id, change, fence);
+    };
+    faults.failDetectRecord = true;
     const failed = await reconnect().finally(() => {
-      faults.loseReplaceAnswer = false;
+      faults.failDetectRecord = false;
+      deps.devices.update = update;
     });
     expect(failed.status).toBe("FAILED");
     const gen2 = (await deps.keys.get(2))?.publicKey as string;
@@ -120,9 +123,9 @@ describe("retiring generations", () => {
     expect(await retireGenerations(deps, { generation: 3 })).toMatchObject({ retired: [2, 1] });
   });
 
-  it("issue 10.1: the device is recorded on the generation Replace installed and verified, not one a rotation made mid-run", async () => {
+  it("issue 10.1: the device is recorded on the generation Detect installed and verified, not one a rotation made mid-run", async () => {
     await deps.keys.add(generateKeyPair()); // generation 4: the device (on 3) is in conflict
-    faults.rotateBeforeMark = true; // generation 5 appears between Replace and MarkHealed
+    faults.rotateBeforeMark = true; // generation 5 appears between the heal (Detect) and MarkHealed
     const run = await reconnect().finally(() => {
       faults.rotateBeforeMark = false;
     });
