@@ -25,7 +25,6 @@ import {
   rotateKeyheal,
   rotateRaw,
   rotateXargs,
-  type StepTimes,
 } from "./rotate/methods.ts";
 import { summariseProfiles } from "./rotate/profile.ts";
 import { measureReconnect } from "./rotate/reconnect.ts";
@@ -135,12 +134,6 @@ try {
           console.log(
             `N=${size} run ${run + 1} ${method}: ${(result.wallMs / 1000).toFixed(1)} s, ${(result.cpuMs / size).toFixed(1)} ms CPU/device, ${Math.round(result.peakRssKb / 1024)} MB, ${row.handshakes} handshakes and ${row.commands} commands per device, ${problems.length === 0 ? "checked: ok" : `${problems.length} problems: ${problems[0]}`}`,
           );
-          if ("steps" in result) {
-            const steps = result.steps as StepTimes[];
-            console.log(
-              `  its states, p50 / p95 ms × runs: ${steps.map((s) => `${s.name} ${s.p50Ms} / ${s.p95Ms} × ${s.count}`).join(", ")}`,
-            );
-          }
         }
       }
       if (PROFILE && size === Math.max(...SIZES)) {

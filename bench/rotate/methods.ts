@@ -328,9 +328,7 @@ export async function rotateKeyheal(
   dir: string,
   old: KeyPair,
   options: { cpuProfileDir?: string; concurrency?: number | undefined } = {},
-): Promise<
-  Measured & { runtimePeakRssKb: number; window: Window; failures: string[]; steps: StepTimes[] }
-> {
+): Promise<Measured & { runtimePeakRssKb: number; window: Window; failures: string[] }> {
   const inventory = join(dir, "fleet.json");
   await writeInventory(fleet, inventory);
   const dataDir = join(dir, `kh-${process.hrtime.bigint()}`);
@@ -344,7 +342,6 @@ export async function rotateKeyheal(
       "keys",
       "rotate",
       "--wait",
-      "--json",
       ...(options.concurrency ? ["--concurrency", String(options.concurrency)] : []),
     ]);
     const toUs = Number(process.hrtime.bigint() / 1000n);
@@ -368,64 +365,10 @@ export async function rotateKeyheal(
       newFingerprint: current.fingerprint,
       window: { fromUs, toUs },
       failures: failures.items.map((f) => `${f.deviceId} ${f.cause}: ${f.message}`),
-      steps: await rotationSteps(runtime, rotate.stdout),
     };
   } finally {
     await runtime.stop();
   }
-}
-
-/** How long one state of the rotation took, over all its runs (one per device in the Map). */
-export interface StepTimes {
-  name: string;
-  count: number;
-  p50Ms: number;
-  p95Ms: number;
-  totalMs: number;
-}
-
-/** The rotation's own record (`runs show --json`), each state's durations summed up. */
-async function rotationSteps(runtime: LocalRuntimeProcess, rotateOutput: string) {
-  const answer = JSON.parse(rotateOutput) as { items: Array<{ id: string }> };
-  const id = answer.items[0]?.id;
-  if (!id) return [];
-  const run = await cliJson<{
-    steps: Array<{
-      name: string;
-      startedAt: string;
-      endedAt?: string | null;
-      retries?: number | null;
-      error?: string | null;
-    }>;
-  }>(runtime, ["runs", "show", id]);
-  const retried = run.steps.filter((s) => (s.retries ?? 0) > 0 || s.error);
-  if (retried.length > 0 && process.env.BENCH_DEBUG) console.log(JSON.stringify(retried.slice(0, 5)));
-  if (process.env.BENCH_DEBUG) {
-    const installs = run.steps
-      .filter((s) => s.name === "Install" && s.endedAt)
-      .map((s) => ({ start: Date.parse(s.startedAt), ms: Date.parse(s.endedAt ?? "") - Date.parse(s.startedAt) }))
-      .sort((a, b) => a.start - b.start);
-    const t0 = installs[0]?.start ?? 0;
-    console.log(installs.map((i) => `${((i.start - t0) / 1000).toFixed(1)}:${i.ms}`).join(" "));
-  }
-  const byName = new Map<string, number[]>();
-  for (const step of run.steps) {
-    if (!step.endedAt) continue;
-    const ms = Date.parse(step.endedAt) - Date.parse(step.startedAt);
-    byName.set(step.name, [...(byName.get(step.name) ?? []), ms]);
-  }
-  return [...byName].map(([name, ms]): StepTimes => {
-    const sorted = ms.sort((a, b) => a - b);
-    const at = (q: number) =>
-      sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-    return {
-      name,
-      count: ms.length,
-      p50Ms: at(0.5),
-      p95Ms: at(0.95),
-      totalMs: ms.reduce((a, b) => a + b, 0),
-    };
-  });
 }
 
 /** `keyheal ARGS --json` against the runtime, parsed. */
