@@ -36,8 +36,11 @@ export class RunHistory {
   readonly #run: RunRecord;
   readonly #runs: RunStore;
   readonly #steps: RunStep[] = [];
-  /** The steps of Map iterations, kept for the final record only. */
-  readonly #nested = new WeakSet<RunStep>();
+  /**
+   * The steps of Map iterations (kept for the final record only), each with its iteration's
+   * index: iterations run at once, so a state's events are paired with the step of their own.
+   */
+  readonly #nested = new WeakMap<RunStep, number>();
   readonly #tracker: ProgressTracker;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<unknown> = Promise.resolve();
@@ -108,7 +111,8 @@ function trackProgress(tracker: ProgressTracker, event: EventLog): void {
  * Folds the interpreter's event log into steps. A failing state emits StateFailed, then either
  * StateRetried (and runs again) or StateCaught; a state stays open until one of them settles it.
  */
-function recordStep(steps: RunStep[], nested: WeakSet<RunStep>, event: EventLog): void {
+function recordStep(steps: RunStep[], nested: WeakMap<RunStep, number>, event: EventLog): void {
+  const index = (event as { index?: number }).index;
   const at = new Date(event.timestamp).toISOString();
   if (event.type === "StateEntered") {
     const step: RunStep = {
@@ -119,11 +123,13 @@ function recordStep(steps: RunStep[], nested: WeakSet<RunStep>, event: EventLog)
     };
     steps.push(step);
     // Events of a Map iteration carry the iteration's index.
-    if ((event as { index?: number }).index !== undefined) nested.add(step);
+    if (index !== undefined) nested.set(step, index);
     return;
   }
   if (!["StateExited", "StateFailed", "StateCaught", "StateRetried"].includes(event.type)) return;
-  const step = steps.findLast((s) => s.name === event.state.name && s.endedAt === undefined);
+  const step = steps.findLast(
+    (s) => s.name === event.state.name && s.endedAt === undefined && nested.get(s) === index,
+  );
   if (!step) return;
   switch (event.type) {
     case "StateExited":

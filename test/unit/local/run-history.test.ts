@@ -95,3 +95,46 @@ describe("a local run's history", () => {
     expect(store.puts.at(-1)).toEqual(final);
   });
 });
+
+describe("steps of Map iterations running at once", () => {
+  it("each iteration's step is ended by its own events, not by another iteration's of the same name", async () => {
+    const store = new RecordingRunStore();
+    const run: RunRecord = {
+      id: "rotate-2",
+      workflow: "rotate",
+      deviceId: null,
+      status: "RUNNING",
+      startedAt: new Date(clock).toISOString(),
+      endedAt: null,
+      steps: [],
+    };
+    // Two devices installed at once: 0 starts first and fails; 1 starts later and succeeds.
+    async function* overlapping() {
+      yield event("StateEntered", "InstallDevices", { input: { devices: ["a", "b"] } });
+      yield event("StateEntered", "Install", { index: 0 });
+      yield event("StateEntered", "Install", { index: 1 });
+      yield event("StateFailed", "Install", {
+        index: 0,
+        Error: "Keyheal.Failed",
+        Cause: "refused",
+      });
+      yield event("StateCaught", "Install", {
+        index: 0,
+        catch: { catcher: { Next: "RecordFailure" } },
+      });
+      yield event("StateExited", "Install", { index: 1 });
+      yield event("StateExited", "InstallDevices");
+    }
+    const history = new RunHistory(run, STATES, store as unknown as RunStore);
+    await history.follow(overlapping());
+    const final = await history.end({ status: "SUCCEEDED", output: {} });
+    const installs = final.steps.filter((s) => s.name === "Install");
+    expect(installs.map((s) => s.status)).toEqual(["CAUGHT", "SUCCEEDED"]);
+    expect(installs[0]).toMatchObject({ error: "Keyheal.Failed", caughtBy: "RecordFailure" });
+    expect(installs[1]?.error).toBeUndefined();
+    // Iteration 0 ended (caught) before iteration 1 did.
+    expect(Date.parse(installs[0]?.endedAt ?? "")).toBeLessThan(
+      Date.parse(installs[1]?.endedAt ?? ""),
+    );
+  });
+});
