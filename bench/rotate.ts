@@ -254,7 +254,7 @@ function render(
   if (reconnect)
     lines.push(
       "",
-      `Reconnect → KEY_BASED, ${reconnect.samples} devices one after another (a \`Device Reconnected\` event to the runtime's API, then polling the device until KEY_BASED; the SSH time is the raw script's heal of the same device: connect with the old key, one rewrite, connect with the new key): p50 ${f1(reconnect.latency.p50)} ms, p95 ${f1(reconnect.latency.p95)} ms; SSH time p50 ${f1(reconnect.ssh.p50)} ms; keyheal's overhead beyond it p50 ${f1(reconnect.overhead.p50)} ms, p95 ${f1(reconnect.overhead.p95)} ms (target ≤ 50 ms p50). One command on an open connection (sshd's session and the login shell's start; keyheal's heal runs two, the framed shell and the verifying command, where the raw script runs one) p50 ${f1(reconnect.session.p50)} ms, p95 ${f1(reconnect.session.p95)} ms.`,
+      `Reconnect → KEY_BASED, ${reconnect.samples} devices one after another (a \`Device Reconnected\` event to the runtime's API, then polling the device until KEY_BASED; the SSH time is the raw script's heal of the same device: connect with the old key, one rewrite, connect with the new key): p50 ${f1(reconnect.latency.p50)} ms, p95 ${f1(reconnect.latency.p95)} ms; SSH time p50 ${f1(reconnect.ssh.p50)} ms; keyheal's overhead beyond it p50 ${f1(reconnect.overhead.p50)} ms, p95 ${f1(reconnect.overhead.p95)} ms (target ≤ 50 ms p50). One command on an open connection (sshd's session and the login shell's start; keyheal's heal runs one, its framed shell, as the raw script runs one) p50 ${f1(reconnect.session.p50)} ms, p95 ${f1(reconnect.session.p95)} ms.`,
       "",
       "| part of a reconnect (p50) | ms |",
       "| --- | --- |",
