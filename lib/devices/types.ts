@@ -57,6 +57,12 @@ export interface DeviceListQuery {
 }
 
 /** Devices and their per-device lease. */
+/** The lease a status write is fenced by, and whether the write gives it back. */
+export interface DeviceWriteFence {
+  leaseOwner: string;
+  release?: boolean | undefined;
+}
+
 export interface DeviceStore {
   /** Creates the device (status UNKNOWN) or updates its address fields, keeping its status. */
   register(input: DeviceRegistration): Promise<Device>;
@@ -72,9 +78,11 @@ export interface DeviceStore {
   countByStatus(): Promise<Record<AuthStatus, number>>;
   /**
    * With `leaseOwner`, applied only while that run holds the device's lease (a fenced write);
-   * otherwise refused with `LeaseLostError`.
+   * otherwise refused with `LeaseLostError`. With `release` too, the same write gives the lease
+   * back; applied again after it (a retried step whose answer was lost), it finds the lease free
+   * and the device already as it writes it, and succeeds.
    */
-  update(id: string, update: DeviceStatusUpdate, fence?: { leaseOwner: string }): Promise<Device>;
+  update(id: string, update: DeviceStatusUpdate, fence?: DeviceWriteFence): Promise<Device>;
   remove(id: string): Promise<boolean>;
   /** Conditional write: succeeds when no lease is held or the held one has expired. */
   acquireLease(id: string, owner: string, ttlMs: number): Promise<boolean>;

@@ -11,6 +11,7 @@ import type {
   DeviceRegistration,
   DeviceStatusUpdate,
   DeviceStore,
+  DeviceWriteFence,
   Page,
 } from "../devices/types.ts";
 import { type DeviceTable, toDevice } from "./device-item.ts";
@@ -114,7 +115,7 @@ export class DynamoDeviceStore implements DeviceStore {
   async update(
     id: string,
     update: DeviceStatusUpdate,
-    fence?: { leaseOwner: string },
+    fence?: DeviceWriteFence,
   ): Promise<Device> {
     const builder = new UpdateBuilder().set({
       status: update.status,
@@ -128,7 +129,26 @@ export class DynamoDeviceStore implements DeviceStore {
     });
     let condition = `attribute_exists(${builder.name("id")})`;
     if (fence) {
-      condition += ` AND ${builder.name("leaseOwner")} = ${builder.value(fence.leaseOwner)}`;
+      const owner = builder.name("leaseOwner");
+      let held = `${owner} = ${builder.value(fence.leaseOwner)}`;
+      if (fence.release) {
+        builder.remove("leaseOwner", "leaseExpiresAt");
+        // The same write applied again: the lease already given back, the device as written.
+        const already = Object.entries({
+          status: update.status,
+          keyGeneration: update.keyGeneration,
+        })
+          .filter(([, value]) => value !== undefined)
+          .map(([attribute, value]) =>
+            value === null
+              ? `attribute_type(${builder.name(attribute)}, ${builder.value("NULL")})`
+              : `${builder.name(attribute)} = ${builder.value(value)}`,
+          );
+        if (already.length > 0) {
+          held = `(${held} OR (attribute_not_exists(${owner}) AND ${already.join(" AND ")}))`;
+        }
+      }
+      condition += ` AND ${held}`;
     }
     const { client, tableName } = this.table;
     try {

@@ -17,6 +17,8 @@ export interface MarkHealthyInput {
   startedAt?: string;
   /** The run holding the device's lease: the write is applied only while it still does. */
   owner?: string | null;
+  /** Give the lease back in the same write (a rotation's last step on the device). */
+  release?: boolean | null;
 }
 
 /** A status write fenced by the run's lease: a run that lost it records that, and changes nothing. */
@@ -26,9 +28,14 @@ async function fencedUpdate(
   update: DeviceStatusUpdate,
   owner: string | null | undefined,
   operation: Operation,
+  release = false,
 ) {
   try {
-    return await deps.devices.update(deviceId, update, owner ? { leaseOwner: owner } : undefined);
+    return await deps.devices.update(
+      deviceId,
+      update,
+      owner ? { leaseOwner: owner, release } : undefined,
+    );
   } catch (error) {
     if (error instanceof LeaseLostError) throw leaseLost(deps, error, operation);
     throw error;
@@ -57,6 +64,7 @@ export async function markHealthy(deps: WorkflowDeps, input: MarkHealthyInput) {
     },
     input.owner,
     "VERIFY",
+    input.release === true,
   );
   if (input.healed) deps.metrics.addMetric("ConflictsHealed", "Count", 1);
   recordDuration(deps, input.startedAt, "Succeeded");

@@ -103,6 +103,31 @@ describe("device lease", () => {
     ).rejects.toMatchObject({ name: "NotFoundError" });
   });
 
+  it("issue 12: a status write can give the lease back in the same write; applied again, it succeeds; a run without the lease is refused", async () => {
+    const installed = { status: "KEY_BASED" as const, keyGeneration: 4 };
+    expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
+    await store.update("db-1", installed, { leaseOwner: "run-a", release: true });
+    expect(await store.get("db-1")).toMatchObject(installed);
+    expect(await store.releaseLease("db-1", "run-a")).toBe(false); // already given back
+    // A retried step whose answer was lost: the lease is free and the device already as written.
+    await store.update("db-1", installed, { leaseOwner: "run-a", release: true });
+    expect(await store.acquireLease("db-1", "run-b", MINUTE)).toBe(true);
+    // Once another run holds it, the same write is refused and changes nothing.
+    await expect(
+      store.update("db-1", installed, { leaseOwner: "run-a", release: true }),
+    ).rejects.toMatchObject({ name: "LeaseLostError", holder: "run-b" });
+    // Free, but the device not as this write would leave it: refused too.
+    expect(await store.releaseLease("db-1", "run-b")).toBe(true);
+    await expect(
+      store.update(
+        "db-1",
+        { status: "KEY_BASED", keyGeneration: 5 },
+        { leaseOwner: "run-a", release: true },
+      ),
+    ).rejects.toMatchObject({ name: "LeaseLostError", owner: "run-a" });
+    expect(await store.get("db-1")).toMatchObject(installed);
+  });
+
   it("issue 10.14: a recheck is remembered only while another run holds the lease, and taken once on release", async () => {
     expect(await store.requestRecheck("db-1", "run-b")).toBe(false); // free: take it instead
     expect(await store.acquireLease("db-1", "run-a", MINUTE)).toBe(true);
