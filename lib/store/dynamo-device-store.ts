@@ -112,11 +112,7 @@ export class DynamoDeviceStore implements DeviceStore {
    * @throws {NotFoundError} no device with this id.
    * @throws {LeaseLostError} `fence` names a run that does not hold the lease.
    */
-  async update(
-    id: string,
-    update: DeviceStatusUpdate,
-    fence?: DeviceWriteFence,
-  ): Promise<Device> {
+  async update(id: string, update: DeviceStatusUpdate, fence?: DeviceWriteFence): Promise<Device> {
     const builder = new UpdateBuilder().set({
       status: update.status,
       keyGeneration: update.keyGeneration,
