@@ -56,13 +56,13 @@ export interface DeviceListQuery {
   cursor?: string;
 }
 
-/** Devices and their per-device lease. */
 /** The lease a status write is fenced by, and whether the write gives it back. */
 export interface DeviceWriteFence {
   leaseOwner: string;
   release?: boolean | undefined;
 }
 
+/** Devices and their per-device lease. */
 export interface DeviceStore {
   /** Creates the device (status UNKNOWN) or updates its address fields, keeping its status. */
   register(input: DeviceRegistration): Promise<Device>;

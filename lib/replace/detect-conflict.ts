@@ -3,7 +3,6 @@ import type { SshTimeouts } from "../ssh/types.ts";
 import { classify } from "./classify.ts";
 import { connectWithGenerations, type Generation } from "./connect.ts";
 import type { DeviceTarget } from "./heal-device.ts";
-import { pruneOlderGenerations } from "./work-shell.ts";
 
 export interface Detection {
   deviceId: string;
@@ -13,8 +12,6 @@ export interface Detection {
   generation: number;
   hostKeyFingerprint: string;
   pinnedOnFirstContact: boolean;
-  /** Lines of older generations removed from a device already on the current one. */
-  prunedLines: number;
 }
 
 /**
@@ -27,11 +24,6 @@ export async function detectKey(options: {
   generations: Generation[];
   timeouts?: Partial<SshTimeouts>;
   signal?: AbortSignal;
-  /**
-   * On a device already on the current generation, remove older generations still in the file
-   * (left by a heal cut between its write and its prune) on the same connection.
-   */
-  pruneOlder?: boolean;
 }): Promise<Detection> {
   const { device, generations } = options;
   let found: Awaited<ReturnType<typeof connectWithGenerations>>;
@@ -53,22 +45,12 @@ export async function detectKey(options: {
   }
   const { session, held } = found;
   const current = held.generation === generations[0]?.generation;
-  let prunedLines = 0;
-  try {
-    if (current && options.pruneOlder) {
-      prunedLines = await pruneOlderGenerations(session, device, generations);
-    }
-  } catch (error) {
-    throw new OperationFailedError(classify(error, "prune"), "prune", "REPLACE", { cause: error });
-  } finally {
-    session.close();
-  }
+  session.close();
   return {
     deviceId: device.id,
     outcome: current ? "KEY_BASED" : "KEY_CONFLICT",
     generation: held.generation,
     hostKeyFingerprint: session.hostKeyFingerprint,
     pinnedOnFirstContact: session.pinnedOnFirstContact,
-    prunedLines,
   };
 }

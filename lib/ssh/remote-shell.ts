@@ -25,8 +25,8 @@ import { type ExecResult, MAX_OUTPUT_BYTES } from "./types.ts";
  *   channel is closed and the step fails with {@link OutputTooLargeError}.
  * - Input: commands take no stdin from the channel (`</dev/null`); data for a command travels in
  *   the command text as octal `printf` escapes (see {@link printfBytes}), never as argv of an
- *   external program: the shell function `kh_input`, defined in that command's subshell only, prints it
- *   (no pipe, no `cat`: a step that writes it to a file starts no program for the data).
+ *   external program. The shell function `kh_input`, defined in that command's subshell only,
+ *   prints it: no pipe and no `cat`, so a step writing it to a file starts no program for it.
  */
 export interface ShellOptions {
   /**
@@ -305,7 +305,7 @@ function sudoSaid(stderr: Buffer, prompt: string): string {
 }
 
 /** The shell function a command's input is given as (see the module's "Input"). */
-export const INPUT_FUNCTION = "kh_input";
+const INPUT_FUNCTION = "kh_input";
 
 /**
  * The definition of {@link INPUT_FUNCTION} printing `input`, to put before the command; without

@@ -1,8 +1,6 @@
-import { healDevice } from "../../replace/heal-device.ts";
 import type { WorkflowDeps } from "../deps.ts";
 import { toTaskError } from "../task-errors.ts";
-import { loadGenerations, targetOf } from "./common.ts";
-import { holdLease } from "./lease.ts";
+import { healUnderLease } from "./replace.ts";
 
 export interface DetectInput {
   deviceId: string;
@@ -40,13 +38,7 @@ export interface Detection {
  */
 export async function detect(deps: WorkflowDeps, input: DetectInput): Promise<Detection> {
   try {
-    const device = await holdLease(deps, input, "DETECT");
-    const generations = await loadGenerations(deps, "DETECT");
-    const healed = await healDevice({
-      device: targetOf(device),
-      generations,
-      timeouts: deps.sshTimeouts,
-    });
+    const { device, generations, result: healed } = await healUnderLease(deps, input, "DETECT");
     const conflict = healed.heldGeneration !== generations[0]?.generation;
     await deps.devices.update(
       device.id,

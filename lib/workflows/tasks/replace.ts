@@ -1,8 +1,28 @@
+import type { Operation } from "../../failures/errors.ts";
 import { healDevice } from "../../replace/heal-device.ts";
 import type { WorkflowDeps } from "../deps.ts";
 import { toTaskError } from "../task-errors.ts";
 import { loadGenerations, targetOf } from "./common.ts";
 import { holdLease } from "./lease.ts";
+
+/**
+ * The device the run holds the lease of, healed by the safe replacement protocol with every
+ * platform generation: the work of the rotation's Install (Replace) and the reconnect's Detect.
+ */
+export async function healUnderLease(
+  deps: WorkflowDeps,
+  input: { deviceId: string; owner?: string | null },
+  operation: Operation,
+) {
+  const device = await holdLease(deps, input, operation);
+  const generations = await loadGenerations(deps, operation);
+  const result = await healDevice({
+    device: targetOf(device),
+    generations,
+    timeouts: deps.sshTimeouts,
+  });
+  return { device, generations, result };
+}
 
 /**
  * Heals a device in conflict by the safe replacement protocol; returns fingerprints only.
@@ -14,13 +34,7 @@ export async function replace(
   input: { deviceId: string; owner?: string | null },
 ) {
   try {
-    const device = await holdLease(deps, input, "REPLACE");
-    const generations = await loadGenerations(deps, "REPLACE");
-    const result = await healDevice({
-      device: targetOf(device),
-      generations,
-      timeouts: deps.sshTimeouts,
-    });
+    const { generations, result } = await healUnderLease(deps, input, "REPLACE");
     deps.logger.info("replaced", { ...result, fingerprint: generations[0]?.key.fingerprint });
     return {
       generation: result.generation,

@@ -62,18 +62,23 @@ async function* rotation(devices: number, store: RecordingRunStore) {
   yield event("StateExited", "Rotated");
 }
 
+/** A rotation's record as the runner starts it. */
+function rotationRun(id: string): RunRecord {
+  return {
+    id,
+    workflow: "rotate",
+    deviceId: null,
+    status: "RUNNING",
+    startedAt: new Date(clock).toISOString(),
+    endedAt: null,
+    steps: [],
+  };
+}
+
 describe("a local run's history", () => {
   it("issue 12.3: progress writes carry the run's own steps and its progress; iteration steps are written once, at the end", async () => {
     const store = new RecordingRunStore();
-    const run: RunRecord = {
-      id: "rotate-1",
-      workflow: "rotate",
-      deviceId: null,
-      status: "RUNNING",
-      startedAt: new Date(clock).toISOString(),
-      endedAt: null,
-      steps: [],
-    };
+    const run = rotationRun("rotate-1");
     const history = new RunHistory(run, STATES, store as unknown as RunStore);
     await history.follow(rotation(5, store));
     const final = await history.end({ status: "SUCCEEDED", output: {} });
@@ -99,15 +104,7 @@ describe("a local run's history", () => {
 describe("steps of Map iterations running at once", () => {
   it("each iteration's step is ended by its own events, not by another iteration's of the same name", async () => {
     const store = new RecordingRunStore();
-    const run: RunRecord = {
-      id: "rotate-2",
-      workflow: "rotate",
-      deviceId: null,
-      status: "RUNNING",
-      startedAt: new Date(clock).toISOString(),
-      endedAt: null,
-      steps: [],
-    };
+    const run = rotationRun("rotate-2");
     // Two devices installed at once: 0 starts first and fails; 1 starts later and succeeds.
     async function* overlapping() {
       yield event("StateEntered", "InstallDevices", { input: { devices: ["a", "b"] } });
