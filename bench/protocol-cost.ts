@@ -86,7 +86,7 @@ async function pieces(): Promise<void> {
       await piece("read and write steps (`kh_read`, `kh_write`)", async () => {
         const before = await readAuthorizedKeys(ctx);
         const content = Buffer.from(`${key.authorizedKey}\n# ${performance.now()}\n`);
-        await swapAuthorizedKeys(ctx, content, before.hash);
+        await swapAuthorizedKeys(ctx, content, before, true);
       });
     } finally {
       shell.close();

@@ -246,7 +246,7 @@ export async function healDevice(options: HealOptions): Promise<HealResult> {
       editAuthorizedKeys(before.content, { present: [newest.key], absent: [] }),
     );
     if (added.changed) {
-      await writeBySwap(ctx, before, added.content, (fn) => at("write", fn), step, "writing");
+      await writeBySwap(ctx, before, added.content, (fn) => at("write", fn), step, "writing", true);
       await step("committed");
     }
     const alreadyProven = !added.changed && heldGeneration === newest.generation && !asAnotherUser;
@@ -268,13 +268,22 @@ export async function healDevice(options: HealOptions): Promise<HealResult> {
     // file keeps the owner and mode sshd just accepted, so the proof above still holds; no
     // re-read: compare-and-swap refuses the rename if anyone changed the file since.
     const mid: Snapshot = added.changed
-      ? { content: added.content, hash: hashOf(added.content), existed: true }
+      ? { content: added.content, hash: hashOf(added.content), existed: true, mode: before.mode }
       : before;
     const pruned = await at("prune", async () =>
       editAuthorizedKeys(mid.content, { present: [newest.key], absent: older }),
     );
     if (pruned.changed) {
-      await writeBySwap(ctx, mid, pruned.content, (fn) => at("prune", fn), step, "prune-writing");
+      // No backup this time: the one the first write made holds the file as it was found.
+      await writeBySwap(
+        ctx,
+        mid,
+        pruned.content,
+        (fn) => at("prune", fn),
+        step,
+        "prune-writing",
+        false,
+      );
       await step("pruned");
     }
 
@@ -300,9 +309,10 @@ async function writeBySwap(
   at: <T>(fn: () => Promise<T>) => Promise<T>,
   step: (name: ReplaceStep) => Promise<void>,
   inFlight: ReplaceStep,
+  backup: boolean,
 ): Promise<void> {
   await at(async () => {
-    const swap = swapAuthorizedKeys(ctx, content, snapshot.hash);
+    const swap = swapAuthorizedKeys(ctx, content, snapshot, backup);
     swap.catch(() => {}); // awaited below; a failure meanwhile is not unhandled
     // Report the step with the command sent and in flight (one turn of the event loop lets the
     // shell write it), so a test can cut the connection mid-write.

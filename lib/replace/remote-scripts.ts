@@ -101,16 +101,18 @@ kh_read() {
   fi
   kh_safe || return
   [ -e "$f" ] || return ${EXIT.ABSENT}
-  kh_n=$(wc -c < "$f") || return ${EXIT.WRITE_FAILED}
-  if [ $((kh_n)) -gt "$kh_max" ]; then echo "$f has $kh_n bytes" >&2; return ${EXIT.TOO_LARGE}; fi
+  kh_n=$(ls -ldn -- "$f") || return ${EXIT.WRITE_FAILED}
+  set -- $kh_n
+  if [ $(($5)) -gt "$kh_max" ]; then echo "$f has $5 bytes" >&2; return ${EXIT.TOO_LARGE}; fi
+  printf '%s\\n' "$1"
   cat -- "$f" || return ${EXIT.WRITE_FAILED}
 }
 kh_write() {
-  kh_o=$1 kh_want=$2; shift 2
+  kh_o=$1 kh_want=$2 kh_mask=$3 kh_keep=$4; shift 4
   kh_where "$kh_o" "$@" || return
   kh_central=
   if [ -n "$kh_o" ] && [ "$KH_UID" = 0 ] && [ "$kh_o" != root ]; then
-    if kh_rootdir; then kh_central=1; else kh_as "$kh_o" kh_write "" "$kh_want" "L$f"; return; fi
+    if kh_rootdir; then kh_central=1; else kh_as "$kh_o" kh_write "" "$kh_want" "$kh_mask" "$kh_keep" "L$f"; return; fi
   fi
   kh_safe || return
   umask 077
@@ -121,11 +123,14 @@ kh_write() {
     if [ -f "$kh_s" ] && [ ! -L "$kh_s" ]; then rm -f -- "$kh_s"; fi
   done
   t="$d/.keyheal-tmp.$$"
-  (set -C; : > "$t") 2>/dev/null || return ${EXIT.WRITE_FAILED}
+  [ -n "$kh_central" ] || umask "$kh_mask"
+  { set -C; command : > "$t"; } 2>/dev/null; kh_s=$?; set +C; umask 077
+  [ "$kh_s" = 0 ] || return ${EXIT.WRITE_FAILED}
   kh_fail() { rm -f -- "$t"; return "\${1:-${EXIT.WRITE_FAILED}}"; }
-  if [ -f "$f" ]; then
+  if [ -z "$kh_central" ]; then :
+  elif [ -f "$f" ]; then
     cp -p -- "$f" "$t" 2>/dev/null || cp -- "$f" "$t" || { kh_fail; return; }
-  elif [ -n "$kh_central" ]; then
+  else
     chmod 644 "$t" || { kh_fail; return; }
   fi
   if command -v kh_input >/dev/null 2>&1; then kh_input > "$t"; else cat > "$t"; fi || { kh_fail; return; }
@@ -136,15 +141,15 @@ kh_write() {
     kh_h=absent
   fi
   if [ "$kh_h" != "$kh_want" ]; then echo "changed since it was read" >&2; kh_fail ${EXIT.CHANGED}; return; fi
-  if [ -e "$f" ]; then
+  if [ -e "$f" ] && [ "$kh_keep" = 1 ]; then
     kh_b="$d/.keyheal-backup.\${f##*/}"
     ln -f -- "$f" "$kh_b" 2>/dev/null || {
       rm -f -- "$kh_b"
       cp -p -- "$f" "$kh_b" 2>/dev/null || cp -- "$f" "$kh_b"
     } || { kh_fail; return; }
-    if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then
-      chcon --reference="$f" -- "$t" 2>/dev/null || true
-    fi
+  fi
+  if [ -e "$f" ] && command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then
+    chcon --reference="$f" -- "$t" 2>/dev/null || true
   fi
   mv -f -- "$t" "$f" || { kh_fail ${EXIT.RENAME_FAILED}; return; }
   if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled && command -v restorecon >/dev/null 2>&1; then

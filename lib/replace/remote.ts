@@ -28,15 +28,40 @@ export interface Snapshot {
   /** Hex SHA-256 of the content, or "absent" when there was no file. */
   hash: string;
   existed: boolean;
+  /** The file's permission bits as read (`ls -l`); undefined when it was absent. */
+  mode?: number | undefined;
+}
+
+/** Permission bits of an `ls -l` mode field (`-rw-r--r--`, perhaps with `.` or `+` after). */
+export function permissionBits(field: string): number | undefined {
+  const match = /^-([r-][w-][xsS-])([r-][w-][xsS-])([r-][w-][xtT-])/.exec(field);
+  if (!match) return undefined;
+  let bits = 0;
+  for (const triple of match.slice(1)) {
+    bits = (bits << 3) | (triple[0] === "r" ? 4 : 0) | (triple[1] === "w" ? 2 : 0);
+    bits |= /[xst]/.test(triple[2] ?? "") ? 1 : 0;
+  }
+  return bits;
+}
+
+/**
+ * The umask a new file is made under to get `mode`'s read and write bits: a file the user's
+ * own shell makes (no `chmod`, no copy). Without a mode, 0600.
+ */
+export function umaskFor(mode: number | undefined): string {
+  const bits = mode === undefined ? 0o600 : mode & 0o666;
+  return (0o777 & ~bits).toString(8).padStart(3, "0");
 }
 
 export function hashOf(content: Buffer | undefined): string {
   return content === undefined ? "absent" : createHash("sha256").update(content).digest("hex");
 }
 
+/** One library step, run in the shell itself (no subshell: the library only ever `return`s). */
 function step(ctx: RemoteContext, name: StepName, args: string[], input?: Buffer) {
   return ctx.shell.run(stepCommand(name, args), {
     what: name.slice(3),
+    isolated: false,
     ...(input === undefined ? {} : { input }),
   });
 }
@@ -73,23 +98,30 @@ export async function readAuthorizedKeys(ctx: RemoteContext): Promise<Snapshot> 
     return { content: Buffer.alloc(0), hash: hashOf(undefined), existed: false };
   }
   if (result.code !== EXIT.OK) decode(ctx, result.code, result.stderr);
-  return { content: result.stdout, hash: hashOf(result.stdout), existed: true };
+  // The first line is the file's mode (`ls -l`), the rest its bytes.
+  const eol = result.stdout.indexOf(0x0a);
+  if (eol < 0) throw new RemoteStepError(`Reading ${ctx.path} gave no mode line.`, "");
+  const content = result.stdout.subarray(eol + 1);
+  const mode = permissionBits(result.stdout.subarray(0, eol).toString("latin1"));
+  return { content, hash: hashOf(content), existed: true, mode };
 }
 
 /**
  * Writes `content` over authorized_keys in one step, if the file still has `expectedHash`: a temp
- * file beside it (the user's, 0600, fsynced; a root-owned file keeps its owner and mode), a
- * backup, then rename. Anything else leaves the file as it was.
+ * file beside it (the user's, with the mode the file had, else 0600; a root-owned file keeps its
+ * owner and mode), fsynced, a backup of the file replaced when `backup` is set, then rename.
+ * Anything else leaves the file as it was.
  */
 export async function swapAuthorizedKeys(
   ctx: RemoteContext,
   content: Buffer,
-  expectedHash: string,
+  expected: Pick<Snapshot, "hash" | "mode">,
+  backup: boolean,
 ): Promise<void> {
   const result = await step(
     ctx,
     "kh_write",
-    [ctx.owner ?? "", expectedHash, ...ctx.segments],
+    [ctx.owner ?? "", expected.hash, umaskFor(expected.mode), backup ? "1" : "0", ...ctx.segments],
     content,
   );
   if (result.code !== EXIT.OK) decode(ctx, result.code, result.stderr);

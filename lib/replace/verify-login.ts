@@ -45,7 +45,14 @@ export async function verifyOrRollBack(v: {
     const written = v.written;
     let rolledBack = false;
     try {
-      await v.at("rollback", () => swapAuthorizedKeys(v.ctx, v.before.content, hashOf(written)));
+      await v.at("rollback", () =>
+        swapAuthorizedKeys(
+          v.ctx,
+          v.before.content,
+          { hash: hashOf(written), mode: v.before.mode },
+          false,
+        ),
+      );
       rolledBack = true;
     } catch {
       // The file keeps both keys; the cause below says the rollback did not happen.

@@ -25,8 +25,11 @@ import { type ExecResult, MAX_OUTPUT_BYTES } from "./types.ts";
  *   channel is closed and the step fails with {@link OutputTooLargeError}.
  * - Input: commands take no stdin from the channel (`</dev/null`); data for a command travels in
  *   the command text as octal `printf` escapes (see {@link printfBytes}), never as argv of an
- *   external program. The shell function `kh_input`, defined in that command's subshell only,
- *   prints it: no pipe and no `cat`, so a step writing it to a file starts no program for it.
+ *   external program. The shell function `kh_input`, defined for that command only, prints it:
+ *   no pipe and no `cat`, so a step writing it to a file starts no program for it.
+ * - Isolation: a command runs in a subshell, so `exit` or a changed option ends with it; a caller
+ *   whose command only calls functions that `return` (the library's steps) may run it in the
+ *   shell itself and save the subshell's fork.
  */
 export interface ShellOptions {
   /**
@@ -40,6 +43,16 @@ export interface ShellOptions {
   timeoutMs?: number;
   /** Per command (stdout and stderr each); defaults to {@link MAX_OUTPUT_BYTES} plus framing. */
   maxOutputBytes?: number;
+}
+
+export interface RunOptions {
+  /** Bytes the command reads from the function `kh_input` (see the module's "Input"). */
+  input?: Buffer;
+  /** What the command does, for messages. */
+  what?: string;
+  maxOutputBytes?: number;
+  /** False: run in the shell itself, not a subshell (see the module's "Isolation"). */
+  isolated?: boolean;
 }
 
 /** Room for the markers and the exit status around a command's own output. */
@@ -85,7 +98,9 @@ export class RemoteShell {
     const ready = `${tag}R`;
     const prompt = `[keyheal-sudo ${tag}] password:`;
     // The login shell (bash, zsh, fish, csh…) runs this line: keep it to words every shell reads.
-    const inner = `'echo ${ready}$(id -u); exec sh -s'`;
+    // The uid comes from the kernel's own record of the process where there is one, without
+    // starting a program (`id`), which costs the device a fork and an exec per connection.
+    const inner = `'u=; while read -r k r e x; do if [ "$k" = Uid: ]; then u=$e; break; fi; done 2>/dev/null </proc/self/status; [ -n "$u" ] || u=$(id -u); echo ${ready}$u; exec sh -s'`;
     const command = options.sudo
       ? `exec sudo -S -p '${prompt}' sh -c ${inner}`
       : `exec sh -c ${inner}`;
@@ -222,22 +237,17 @@ export class RemoteShell {
   }
 
   /**
-   * Runs one command line in the shell (in a subshell, so `exit` ends only the command) and
-   * returns its exit status and output. Commands run one at a time, in call order.
+   * Runs one command line in the shell (in a subshell, so `exit` ends only the command; with
+   * `isolated: false` in the shell itself) and returns its exit status and output. Commands run
+   * one at a time, in call order.
    */
-  run(
-    commandLine: string,
-    options: { input?: Buffer; what?: string; maxOutputBytes?: number } = {},
-  ): Promise<ExecResult> {
+  run(commandLine: string, options: RunOptions = {}): Promise<ExecResult> {
     const next = this.#queue.then(() => this.#run(commandLine, options));
     this.#queue = next.catch(() => undefined);
     return next;
   }
 
-  async #run(
-    commandLine: string,
-    options: { input?: Buffer; what?: string; maxOutputBytes?: number },
-  ): Promise<ExecResult> {
+  async #run(commandLine: string, options: RunOptions): Promise<ExecResult> {
     const what = options.what ?? "command";
     if (this.#gone) throw this.#gone;
     const begin = Buffer.from(`${this.#tag}B\n`);
@@ -245,8 +255,15 @@ export class RemoteShell {
     const errEnd = Buffer.from(`${this.#tag}F\n`);
     this.#out = Buffer.alloc(0);
     this.#err = Buffer.alloc(0);
+    const input = inputFunction(options.input);
+    const body =
+      options.isolated === false
+        ? `{ ${input}${commandLine}; } </dev/null`
+        : `( ${input}${commandLine} ) </dev/null`;
+    // In the shell itself, the input function is removed after the command, status kept.
+    const after = options.isolated === false && input ? `; unset -f ${INPUT_FUNCTION}` : "";
     this.#write(
-      `printf '%s\\n' ${this.#tag}B; ( ${inputFunction(options.input)}${commandLine} ) </dev/null; printf '\\n${this.#tag}E%s\\n' "$?"; printf '%s\\n' ${this.#tag}F >&2\n`,
+      `printf '%s\\n' ${this.#tag}B; ${body}; printf '\\n${this.#tag}E%s\\n' "$?"${after}; printf '%s\\n' ${this.#tag}F >&2\n`,
     );
     const cap =
       options.maxOutputBytes === undefined

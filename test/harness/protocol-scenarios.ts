@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readdir, readFile, rename, symlink } from "node:fs/promises";
+import { chmod, readdir, readFile, rename, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { generateKeyPair } from "../../lib/keys/index.ts";
@@ -95,6 +95,18 @@ export function protocolScenarios(deviceOf: () => ScenarioDevice): void {
       expect(await logsInWith(device, gen1)).toBe(false);
       const after = (await device.readAuthorizedKeys()).toString("latin1");
       expect(after).toBe(withGen(gen2));
+    });
+
+    it("the file keeps the mode it had (0644 here), and the backup holds it as it was found", async () => {
+      await chmod(device.authorizedKeysFile, 0o644);
+      const result = await healDevice({ device: device.target(), generations: rotated });
+      expect(result).toMatchObject({ generation: 2, changed: true, prunedLines: 1 });
+      expect((await stat(device.authorizedKeysFile)).mode & 0o777).toBe(0o644);
+      expect((await device.readAuthorizedKeys()).toString("latin1")).toBe(withGen(gen2));
+      // Two writes (add, then prune); the backup is the first one's: the file before the heal.
+      const backup = join(device.authorizedKeysFile, "..", ".keyheal-backup.authorized_keys");
+      expect(await readFile(backup, "latin1")).toBe(withGen(gen1));
+      expect(await logsInWith(device, gen2)).toBe(true);
     });
 
     it("a device already on the current generation costs one connection and no write", async () => {

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { authorizedKeysPathSegments } from "../../../lib/replace/authorized-keys-path.ts";
-import { hashOf } from "../../../lib/replace/remote.ts";
+import { hashOf, permissionBits, umaskFor } from "../../../lib/replace/remote.ts";
 import {
   EXIT,
   type StepName,
@@ -25,15 +25,16 @@ import { inputFunction, printfBytes } from "../../../lib/ssh/remote-shell.ts";
 const PATH = authorizedKeysPathSegments(".ssh/authorized_keys", "nobody");
 
 /**
- * Runs one library step with the local POSIX sh (dash), as the remote shell runs it: its data in
- * the function `kh_input`; or, with `viaStdin`, piped to it as a step run as another user gets it.
+ * Runs one library step with the local POSIX sh (dash), as the remote shell runs it (in the shell
+ * itself, no subshell): its data in the function `kh_input`; or, with `viaStdin`, piped to it as
+ * a step run as another user gets it.
  */
 function runStep(home: string, name: StepName, args: string[], input?: string, viaStdin = false) {
   const bytes = input === undefined ? undefined : Buffer.from(input);
   const step =
     bytes !== undefined && viaStdin
       ? `${printfBytes(bytes)} | ( ${stepCommand(name, args)} )`
-      : `( ${inputFunction(bytes)}${stepCommand(name, args)} ) </dev/null`;
+      : `{ ${inputFunction(bytes)}${stepCommand(name, args)}; } </dev/null`;
   const result = spawnSync("sh", ["-c", `${shellLibrary(process.getuid?.() ?? -1)}\n${step}`], {
     env: { HOME: home, PATH: process.env.PATH ?? "/usr/bin:/bin" },
     cwd: home,
@@ -46,8 +47,11 @@ function runStep(home: string, name: StepName, args: string[], input?: string, v
 }
 
 const read = (home: string) => runStep(home, "kh_read", ["", "1048576", ...PATH]);
-const write = (home: string, hash: string, content: string) =>
-  runStep(home, "kh_write", ["", hash, ...PATH], content);
+/** A write as the first write of a heal makes it: the file's mode as read, a backup. */
+const write = (home: string, hash: string, content: string, mask = "077", backup = "1") =>
+  runStep(home, "kh_write", ["", hash, mask, backup, ...PATH], content);
+/** The mode line the read prints before the bytes. */
+const withoutMode = (stdout: string) => stdout.slice(stdout.indexOf("\n") + 1);
 
 let home: string;
 const file = () => join(home, ".ssh", "authorized_keys");
@@ -103,7 +107,7 @@ describe("remote steps run by sh", () => {
       const written = runStep(
         home,
         "kh_write",
-        ["", hashOf(Buffer.from("old\n")), ...PATH],
+        ["", hashOf(Buffer.from("old\n")), "077", "1", ...PATH],
         data,
         viaStdin,
       );
@@ -134,7 +138,7 @@ describe("remote steps run by sh", () => {
   it("reads the exact bytes, CRLF and missing final newline included", () => {
     mkdirSync(join(home, ".ssh"));
     writeFileSync(file(), "a\r\nb");
-    expect(read(home)).toMatchObject({ code: 0, stdout: "a\r\nb" });
+    expect(read(home)).toMatchObject({ code: 0, stdout: "-rw-r--r--\na\r\nb" });
   });
 
   it("refuses a file larger than the limit without printing it", () => {
@@ -174,6 +178,76 @@ describe("remote steps run by sh", () => {
     const segments = authorizedKeysPathSegments("%h/keys/%u.%U", "alice");
     mkdirSync(join(home, "keys"));
     writeFileSync(join(home, "keys", `alice.${uid}`), "found\n");
-    expect(runStep(home, "kh_read", ["", "100", ...segments]).stdout).toBe("found\n");
+    expect(withoutMode(runStep(home, "kh_read", ["", "100", ...segments]).stdout)).toBe("found\n");
+  });
+
+  it("a write keeps the mode the read saw (by umask, no copy), and a new file is 0600", () => {
+    mkdirSync(join(home, ".ssh"), { mode: 0o700 });
+    writeFileSync(file(), "old\n", { mode: 0o640 });
+    const seen = read(home);
+    expect(seen.stdout.split("\n")[0]).toBe("-rw-r-----");
+    const mask = umaskFor(permissionBits(seen.stdout.split("\n")[0] ?? ""));
+    expect(mask).toBe("137");
+    expect(write(home, hashOf(Buffer.from("old\n")), "new\n", mask).code).toBe(EXIT.OK);
+    expect(execFileSync("stat", ["-c", "%a", file()]).toString().trim()).toBe("640");
+    const fresh = mkdtempSync(join(tmpdir(), "keyheal-script-"));
+    expect(write(fresh, "absent", "k\n", umaskFor(undefined)).code).toBe(EXIT.OK);
+    expect(
+      execFileSync("stat", ["-c", "%a", join(fresh, ".ssh", "authorized_keys")])
+        .toString()
+        .trim(),
+    ).toBe("600");
+  });
+
+  it("a write without a backup (the prune's) leaves the first write's backup as it was", () => {
+    mkdirSync(join(home, ".ssh"), { mode: 0o700 });
+    writeFileSync(file(), "original\n", { mode: 0o600 });
+    expect(write(home, hashOf(Buffer.from("original\n")), "both\n").code).toBe(EXIT.OK);
+    expect(write(home, hashOf(Buffer.from("both\n")), "new\n", "077", "0").code).toBe(EXIT.OK);
+    expect(readFileSync(file(), "utf8")).toBe("new\n");
+    expect(readFileSync(join(home, ".ssh", ".keyheal-backup.authorized_keys"), "utf8")).toBe(
+      "original\n",
+    );
+  });
+
+  it("steps run in the shell itself leave no input function or noclobber behind for the next step", () => {
+    mkdirSync(join(home, ".ssh"), { mode: 0o700 });
+    writeFileSync(file(), "old\n", { mode: 0o644 });
+    const steps = [
+      `{ ${inputFunction(Buffer.from("new\n"))}${stepCommand("kh_write", ["", hashOf(Buffer.from("old\n")), "022", "1", ...PATH])}; } </dev/null; echo "w=$?"; unset -f kh_input`,
+      // A refused write (wrong hash) in the same shell: no option or function left behind.
+      `{ ${stepCommand("kh_write", ["", "0", "022", "1", ...PATH])}; } </dev/null 2>/dev/null; echo "r=$?"`,
+      `command -v kh_input >/dev/null || echo no-input; case $- in *C*) echo noclobber;; *) echo clobber;; esac; umask`,
+    ].join("\n");
+    const out = execFileSync("sh", ["-c", `${shellLibrary(process.getuid?.() ?? -1)}\n${steps}`], {
+      env: { HOME: home, PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      cwd: home,
+    }).toString();
+    expect(out.split("\n")).toEqual([
+      "w=0",
+      `r=${EXIT.CHANGED}`,
+      "no-input",
+      "clobber",
+      "0077",
+      "",
+    ]);
+    expect(execFileSync("stat", ["-c", "%a", file()]).toString().trim()).toBe("644");
+  });
+});
+
+describe("permissionBits and umaskFor", () => {
+  it("reads ls -l mode fields, with an ACL or SELinux mark after them", () => {
+    expect(permissionBits("-rw-------")).toBe(0o600);
+    expect(permissionBits("-rw-r--r--.")).toBe(0o644);
+    expect(permissionBits("-rwxr-x--x+")).toBe(0o751);
+    expect(permissionBits("drwx------")).toBeUndefined();
+    expect(permissionBits("garbage")).toBeUndefined();
+  });
+
+  it("gives the umask that makes a file with the same read and write bits", () => {
+    expect(umaskFor(0o600)).toBe("177");
+    expect(umaskFor(0o644)).toBe("133");
+    expect(umaskFor(0o755)).toBe("133");
+    expect(umaskFor(undefined)).toBe("177");
   });
 });
