@@ -35,6 +35,13 @@ export interface KeyStore {
    */
   add(key: KeyPair): Promise<KeyGenerationRecord>;
   retire(generation: number): Promise<void>;
-  /** Usable generations (CURRENT and PREVIOUS), newest first, with private keys loaded. */
-  loadGenerations(): Promise<Array<{ generation: number; key: KeyPair }>>;
+  /**
+   * Usable generations (CURRENT and PREVIOUS), newest first, with private keys loaded. With
+   * `current`, the caller knows which generation is current (a rotation's), and a list this store
+   * loaded a moment ago with that generation current may be answered again without reading the
+   * table and the secrets.
+   */
+  loadGenerations(options?: {
+    current?: number | undefined;
+  }): Promise<Array<{ generation: number; key: KeyPair }>>;
 }

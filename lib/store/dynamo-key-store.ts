@@ -36,6 +36,13 @@ export interface DynamoKeyStoreOptions extends Omit<TableOptions, "ttlSeconds"> 
 const design = TABLES.keys;
 
 /**
+ * How long a loaded list of generations may be answered again to a caller that names the current
+ * generation (a rotation's Install, once per device). Within a rotation nothing else changes the
+ * list: its older generations are retired only after every device's step.
+ */
+export const GENERATIONS_REUSE_MS = 60_000;
+
+/**
  * {@link KeyStore} over one DynamoDB table: constant partition `kind = "PLATFORM_KEY"`, sort key
  * `generation`, so "newest first" is a single Query. Private keys live in the {@link SecretStore};
  * items hold the public key, its fingerprint and the secret's reference only.
@@ -43,6 +50,10 @@ const design = TABLES.keys;
 export class DynamoKeyStore extends DynamoTable implements KeyStore {
   private readonly secrets: SecretStore;
   private readonly secretPrefix: string;
+  /** The last list loaded, for {@link loadGenerations} with `current`; dropped by any key write. */
+  private loaded:
+    | { at: number; generations: Promise<Array<{ generation: number; key: KeyPair }>> }
+    | undefined;
 
   constructor(options: DynamoKeyStoreOptions) {
     super(options);
@@ -89,6 +100,15 @@ export class DynamoKeyStore extends DynamoTable implements KeyStore {
    * written for this key is deleted again.
    */
   async add(key: KeyPair): Promise<KeyGenerationRecord> {
+    try {
+      this.loaded = undefined;
+      return await this.addGeneration(key);
+    } finally {
+      this.loaded = undefined;
+    }
+  }
+
+  private async addGeneration(key: KeyPair): Promise<KeyGenerationRecord> {
     const newest = await readPage(this.client, { query: this.newestFirst() }, 1, undefined);
     const generation = ((newest.items[0]?.generation as number | undefined) ?? 0) + 1;
     // A unique name per attempt: a losing concurrent rotation must not overwrite the winner's key.
@@ -137,6 +157,15 @@ export class DynamoKeyStore extends DynamoTable implements KeyStore {
    * @throws {NotFoundError} no such generation.
    */
   async retire(generation: number): Promise<void> {
+    try {
+      this.loaded = undefined;
+      await this.retireGeneration(generation);
+    } finally {
+      this.loaded = undefined;
+    }
+  }
+
+  private async retireGeneration(generation: number): Promise<void> {
     let old: Item | undefined;
     try {
       const result = await this.client.send(
@@ -165,7 +194,24 @@ export class DynamoKeyStore extends DynamoTable implements KeyStore {
    *
    * @throws {KeyMaterialMismatchError} a secret holds a key other than its generation's.
    */
-  async loadGenerations(): Promise<Array<{ generation: number; key: KeyPair }>> {
+  async loadGenerations(
+    options: { current?: number | undefined } = {},
+  ): Promise<Array<{ generation: number; key: KeyPair }>> {
+    const loaded = this.loaded;
+    if (options.current !== undefined && loaded && this.now() - loaded.at < GENERATIONS_REUSE_MS) {
+      const generations = await loaded.generations.catch(() => undefined);
+      if (generations?.[0]?.generation === options.current) return generations;
+    }
+    const at = this.now();
+    const generations = this.readGenerations();
+    this.loaded = { at, generations };
+    generations.catch(() => {
+      if (this.loaded?.generations === generations) this.loaded = undefined;
+    });
+    return generations;
+  }
+
+  private async readGenerations(): Promise<Array<{ generation: number; key: KeyPair }>> {
     const records: KeyGenerationRecord[] = [];
     for await (const items of readAll(this.client, {
       query: this.newestFirst(["CURRENT", "PREVIOUS"]),

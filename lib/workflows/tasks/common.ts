@@ -34,8 +34,12 @@ export function targetOf(device: Device): DeviceTarget {
 }
 
 /** Platform generations with private keys, newest first; a fleet without a key cannot heal. */
-export async function loadGenerations(deps: WorkflowDeps, operation: Operation) {
-  const generations = await deps.keys.loadGenerations();
+export async function loadGenerations(
+  deps: WorkflowDeps,
+  operation: Operation,
+  current?: number | null,
+) {
+  const generations = await deps.keys.loadGenerations(current == null ? {} : { current });
   if (generations.length === 0) {
     throw new OperationFailedError("INVALID_PRIVATE_KEY", "connect", operation, {
       cause: new Error(

@@ -11,11 +11,12 @@ import { holdLease } from "./lease.ts";
  */
 export async function healUnderLease(
   deps: WorkflowDeps,
-  input: { deviceId: string; owner?: string | null },
+  input: { deviceId: string; owner?: string | null; generation?: number | null },
   operation: Operation,
 ) {
   const device = await holdLease(deps, input, operation);
-  const generations = await loadGenerations(deps, operation);
+  // A rotation names its generation: the list loaded for the device before may serve again.
+  const generations = await loadGenerations(deps, operation, input.generation);
   const result = await healDevice({
     device: targetOf(device),
     generations,
@@ -31,7 +32,7 @@ export async function healUnderLease(
  */
 export async function replace(
   deps: WorkflowDeps,
-  input: { deviceId: string; owner?: string | null },
+  input: { deviceId: string; owner?: string | null; generation?: number | null },
 ) {
   try {
     const { generations, result } = await healUnderLease(deps, input, "REPLACE");

@@ -6,7 +6,7 @@ import ssh2 from "ssh2";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { generateKeyPair } from "../../../lib/keys/index.ts";
 import type { SecretStore } from "../../../lib/keys/store-types.ts";
-import { DynamoKeyStore } from "../../../lib/store/dynamo-key-store.ts";
+import { DynamoKeyStore, GENERATIONS_REUSE_MS } from "../../../lib/store/dynamo-key-store.ts";
 import {
   CurrentKeyRetireError,
   KeyGenerationConflictError,
@@ -115,6 +115,66 @@ describe("key store", () => {
     expect((await store.loadGenerations()).map((g) => g.generation)).toEqual([2]);
     await expect(secrets.get(first.secretRef)).rejects.toBeInstanceOf(SecretNotFoundError);
     await store.retire(1); // idempotent
+  });
+
+  describe("issue 12: a rotation's list of generations, loaded once", () => {
+    /** The store over secrets that count their reads. */
+    function counted() {
+      const reads = { count: 0 };
+      const counting: SecretStore = {
+        put: (name, value, options) => secrets.put(name, value, options),
+        get: (ref) => {
+          reads.count += 1;
+          return secrets.get(ref);
+        },
+        delete: (ref) => secrets.delete(ref),
+      };
+      let now = Date.now();
+      const keys = new DynamoKeyStore({
+        client: dynamo.client,
+        tableName,
+        secrets: counting,
+        clock: () => now,
+      });
+      return { keys, reads, advance: (ms: number) => (now += ms) };
+    }
+
+    it("naming the current generation answers the list loaded before, without reading again", async () => {
+      const { keys, reads } = counted();
+      await keys.add(generateKeyPair());
+      await keys.add(generateKeyPair());
+      const first = await keys.loadGenerations({ current: 2 });
+      expect(reads.count).toBe(2);
+      const again = await keys.loadGenerations({ current: 2 });
+      expect(again.map((g) => g.generation)).toEqual([2, 1]);
+      expect(again[0]?.key.fingerprint).toBe(first[0]?.key.fingerprint);
+      expect(reads.count).toBe(2);
+      // Without a named generation (a reconnect's heal), the store is read every time.
+      await keys.loadGenerations();
+      expect(reads.count).toBe(4);
+    });
+
+    it("a new generation, a retired one, another named generation or a minute passed reads again", async () => {
+      const { keys, reads, advance } = counted();
+      await keys.add(generateKeyPair());
+      await keys.add(generateKeyPair());
+      await keys.loadGenerations({ current: 2 });
+      expect(reads.count).toBe(2);
+      await keys.retire(1);
+      expect((await keys.loadGenerations({ current: 2 })).map((g) => g.generation)).toEqual([2]);
+      expect(reads.count).toBe(3);
+      await keys.add(generateKeyPair());
+      expect((await keys.loadGenerations({ current: 3 })).map((g) => g.generation)).toEqual([3, 2]);
+      expect(reads.count).toBe(5);
+      // A list whose current is not the one named is never answered.
+      await keys.loadGenerations({ current: 4 });
+      expect(reads.count).toBe(7);
+      await keys.loadGenerations({ current: 3 });
+      expect(reads.count).toBe(7);
+      advance(GENERATIONS_REUSE_MS);
+      await keys.loadGenerations({ current: 3 });
+      expect(reads.count).toBe(9);
+    });
   });
 
   it("refuses to retire the current generation or one that does not exist", async () => {
