@@ -18,7 +18,7 @@ import { createTables, tableNames } from "../lib/store/tables.ts";
 
 const CALLS = Math.min(Math.max(Number(process.env.CALLS ?? 40) || 40, 5), 1000);
 /** The states a device's iteration of the rotate Map enters when it installs. */
-const ITERATION = ["AcquireLease", "LeaseHeld?", "Install", "MarkInstalled", "ReleaseLease"];
+const ITERATION = ["Install", "Acquired?", "MarkInstalled", "Installed"];
 
 function rotationRun(devices: number): RunRecord {
   const t0 = Date.parse("2026-12-04T10:00:00Z");

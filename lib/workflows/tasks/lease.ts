@@ -31,13 +31,26 @@ export async function acquireLease(
   deps: WorkflowDeps,
   input: LeaseInput,
 ): Promise<{ acquired: boolean; recheckRequested?: boolean }> {
+  const { device: _device, ...result } = await takeDeviceLease(deps, input);
+  return result;
+}
+
+/**
+ * {@link acquireLease}, answering the device as the write that took the lease left it, for a
+ * step that takes the lease and works on the device in one (the rotation's Install).
+ */
+export async function takeDeviceLease(
+  deps: WorkflowDeps,
+  input: LeaseInput,
+): Promise<{ acquired: boolean; recheckRequested?: boolean; device?: Device }> {
   try {
     for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
       // The lease and the RESOLVING status in one conditional write; a device left RESOLVING by
       // a run that never ended keeps the status from before it (lib/store/device-lease.ts).
-      if (await deps.devices.takeLease(input.deviceId, input.owner, deps.leaseTtlMs)) {
+      const device = await deps.devices.takeLease(input.deviceId, input.owner, deps.leaseTtlMs);
+      if (device) {
         deps.logger.info("lease", { deviceId: input.deviceId, acquired: true });
-        return { acquired: true };
+        return { acquired: true, device };
       }
       // Refused only while another run holds the lease; if it was released meanwhile, try again.
       if (await deps.devices.requestRecheck(input.deviceId, input.owner)) {

@@ -1,9 +1,10 @@
+import type { Device } from "../../devices/types.ts";
 import type { Operation } from "../../failures/errors.ts";
 import { healDevice } from "../../replace/heal-device.ts";
 import type { WorkflowDeps } from "../deps.ts";
 import { toTaskError } from "../task-errors.ts";
 import { loadGenerations, targetOf } from "./common.ts";
-import { holdLease } from "./lease.ts";
+import { holdLease, takeDeviceLease } from "./lease.ts";
 
 /**
  * The device the run holds the lease of, healed by the safe replacement protocol with every
@@ -13,8 +14,9 @@ export async function healUnderLease(
   deps: WorkflowDeps,
   input: { deviceId: string; owner?: string | null; generation?: number | null },
   operation: Operation,
+  leased?: Device,
 ) {
-  const device = await holdLease(deps, input, operation);
+  const device = leased ?? (await holdLease(deps, input, operation));
   // A rotation names its generation: the list loaded for the device before may serve again.
   const generations = await loadGenerations(deps, operation, input.generation);
   const result = await healDevice({
@@ -32,12 +34,27 @@ export async function healUnderLease(
  */
 export async function replace(
   deps: WorkflowDeps,
-  input: { deviceId: string; owner?: string | null; generation?: number | null },
+  input: {
+    deviceId: string;
+    owner?: string | null;
+    generation?: number | null;
+    /** Take the lease in this step (as AcquireLease does) rather than hold one already taken. */
+    acquire?: boolean | null;
+  },
 ) {
   try {
-    const { generations, result } = await healUnderLease(deps, input, "REPLACE");
+    let leased: Device | undefined;
+    if (input.acquire && input.owner) {
+      const lease = await takeDeviceLease(deps, { deviceId: input.deviceId, owner: input.owner });
+      if (!lease.acquired || !lease.device) {
+        return { acquired: false, recheckRequested: lease.recheckRequested === true };
+      }
+      leased = lease.device;
+    }
+    const { generations, result } = await healUnderLease(deps, input, "REPLACE", leased);
     deps.logger.info("replaced", { ...result, fingerprint: generations[0]?.key.fingerprint });
     return {
+      acquired: true,
       generation: result.generation,
       heldGeneration: result.heldGeneration,
       changed: result.changed,

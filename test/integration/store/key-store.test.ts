@@ -136,7 +136,10 @@ describe("key store", () => {
         secrets: counting,
         clock: () => now,
       });
-      return { keys, reads, advance: (ms: number) => (now += ms) };
+      const advance = (ms: number) => {
+        now += ms;
+      };
+      return { keys, reads, advance };
     }
 
     it("naming the current generation answers the list loaded before, without reading again", async () => {

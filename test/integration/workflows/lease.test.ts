@@ -4,6 +4,7 @@ import { generateKeyPair, type KeyPair } from "../../../lib/keys/index.ts";
 import type { LocalHandler, LocalWorkflowRunner } from "../../../lib/local/workflow-runner.ts";
 import type { WorkflowDeps } from "../../../lib/workflows/deps.ts";
 import type { TestDevice } from "../../harness/fleet.ts";
+import { logsInWith } from "../../harness/login.ts";
 import { startWorkflowEnv, type WorkflowEnv } from "../../harness/workflow-env.ts";
 
 /**
@@ -158,5 +159,36 @@ describe("device lease", () => {
     expect(await deps.devices.get(d.id)).toMatchObject({ status: "KEY_BASED", keyGeneration: 2 });
     const { items } = await deps.failures.list({ deviceId: d.id });
     expect(items.map((f) => f.cause)).toEqual(["CONNECTION_REFUSED"]);
+  });
+
+  // Last: the rotation makes a new generation for the tests after it.
+  it("issue 12: a rotation's Install meets a device a reconnect run holds: BUSY, and that run checks the device again and heals it to the new generation", async () => {
+    // The reconnect run takes the lease and waits at Detect while the rotation runs.
+    const detecting = gate("Detect");
+    const held = await reconnect(`held-${++counter}`);
+    await detecting.hit;
+    const rotation = await (
+      await runner.start("rotate", `rotate-${++counter}`, { algorithm: "ed25519", canary: 0 })
+    ).done;
+    expect(rotation.status, `${rotation.error}: ${rotation.cause}`).toBe("SUCCEEDED");
+    const generation = (rotation.output as { key: { generation: number } }).key.generation;
+    const installs = rotation.steps.filter((step) => step.name === "Install");
+    expect(installs).toHaveLength(1);
+    expect(rotation.steps.map((step) => step.name)).toContain("Busy");
+    expect(rotation.steps.map((step) => step.name)).not.toContain("MarkInstalled");
+    // The rotation left the holder a request to check again; the device is untouched so far.
+    expect(await deps.devices.get(d.id)).toMatchObject({ keyGeneration: 1 });
+
+    detecting.open();
+    const ended = await held.done;
+    expect(ended.status).toBe("SUCCEEDED");
+    expect(ended.steps.filter((step) => step.name === "RecheckPause")).toHaveLength(1);
+    expect(await deps.devices.get(d.id)).toMatchObject({
+      status: "KEY_BASED",
+      keyGeneration: generation,
+    });
+    const [current] = await deps.keys.loadGenerations();
+    expect(current?.generation).toBe(generation);
+    expect(await logsInWith(d, current as { generation: number; key: KeyPair })).toBe(true);
   });
 });

@@ -104,12 +104,11 @@ function handlersFor(n: number, manifests: MemoryManifestStore) {
       tallies.fail((input as { tally: string }).tally);
       return input;
     },
-    AcquireLease: ({ deviceId }: Item) =>
-      step("AcquireLease", deviceId, () => ({ acquired: kindOf(deviceId) !== "busy" })),
     Install: ({ deviceId }: Item) =>
       step("Install", deviceId, () => {
+        if (kindOf(deviceId) === "busy") return { acquired: false };
         if (kindOf(deviceId) === "down") throw taskError("Keyheal.ConnectionRefused");
-        return { generation: 4, hostKeyFingerprint: "SHA256:host" };
+        return { acquired: true, generation: 4, hostKeyFingerprint: "SHA256:host" };
       }),
     MarkInstalled: ({ deviceId }: Item) =>
       step("MarkInstalled", deviceId, () => {
