@@ -61,17 +61,19 @@ export const TASK_ACCESS: Readonly<Record<TaskName, TaskAccess>> = {
     devices: "read",
     ec2: ["ec2:DescribeInstances", "ec2:DescribeSecurityGroups"],
   },
+  // Takes (a rotation's Install) or extends the lease: a conditional update on the device item.
   Replace: {
     timeout: "ssh",
     reachesDevices: true,
-    devices: "read",
+    devices: "write",
     keys: "read",
     secrets: ["read"],
   },
+  // Extends the lease before it connects.
   VerifyResolved: {
     timeout: "ssh",
     reachesDevices: true,
-    devices: "read",
+    devices: "write",
     keys: "read",
     secrets: ["read"],
   },

@@ -131,6 +131,14 @@ describe("issue 10.13: the lease outlasts the longest stretch without an extensi
     }
   });
 
+  it("every task that takes, extends or gives back the lease may write the devices table", () => {
+    // Each of them sends a conditional UpdateItem on the device item (lib/store/device-lease.ts);
+    // with read access only, it would be refused on AWS at every run.
+    for (const task of [...EXTENDING, "AcquireLease", "ReleaseLease"] as TaskName[]) {
+      expect(TASK_ACCESS[task].devices, task).toBe("write");
+    }
+  });
+
   it("every extending task receives the run's lease owner from every ASL file", () => {
     for (const workflow of WORKFLOWS) {
       const states = definitionOf(workflow).States as Record<string, State>;
