@@ -96,6 +96,29 @@ export function rateLine(
     : `${shown} devices/s · ETA ${formatDuration((left / rate) * 1000)}`;
 }
 
+/** The shortest pause between polls when a rotation's end is near. */
+const NEAR_END_POLL_MS = 200;
+
+/**
+ * How long to wait before the next poll of a rotation: the usual delay, or less when its devices
+ * should all have ended sooner at the rate seen so far (the run's last states follow at once),
+ * so `--wait` returns close to when the run ends rather than up to a second after.
+ */
+export function nextPollDelay(
+  usual: number,
+  since: { at: number; done: number } | undefined,
+  now: { at: number; done: number },
+  total: number,
+): number {
+  if (total <= 0) return usual;
+  if (now.done >= total) return Math.min(usual, NEAR_END_POLL_MS);
+  if (!since) return usual;
+  const rate = (now.done - since.done) / (now.at - since.at);
+  if (!(rate > 0)) return usual;
+  const left = (total - now.done) / rate;
+  return Math.round(Math.min(usual, Math.max(NEAR_END_POLL_MS, left)));
+}
+
 export interface RunToWait {
   runId: string;
   deviceId?: string | null | undefined;
@@ -126,6 +149,7 @@ export async function waitForRuns(
   let firstSeen: { at: number; done: number } | undefined;
   try {
     for (let round = 0; pending.size > 0; round += 1) {
+      let usual = delays[Math.min(round, delays.length - 1)] ?? 1_000;
       const batch = [...pending];
       for (let offset = 0; offset < batch.length; offset += POLL_CONCURRENCY) {
         await Promise.all(
@@ -158,6 +182,7 @@ export async function waitForRuns(
           const now = { at: options.now().getTime(), done: fanOut.done };
           firstSeen ??= now;
           const rate = rateLine(firstSeen, now, fanOut.total);
+          usual = nextPollDelay(usual, firstSeen, now, fanOut.total);
           options.progress.update(
             `${view?.workflow ?? "run"}: ${line}${rate ? ` · ${rate}` : ""} · ${spent}`,
           );
@@ -174,8 +199,7 @@ export async function waitForRuns(
         );
       }
       if (pending.size === 0) break;
-      const delay = delays[Math.min(round, delays.length - 1)] ?? 1_000;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await new Promise((resolve) => setTimeout(resolve, usual));
     }
   } finally {
     options.progress.stop();

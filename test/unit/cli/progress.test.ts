@@ -8,7 +8,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type { CliInput, CliIo } from "../../../lib/cli/io.ts";
 import { main } from "../../../lib/cli/main.ts";
-import { countsLine, progressBar, rateLine } from "../../../lib/cli/wait.ts";
+import { countsLine, nextPollDelay, progressBar, rateLine } from "../../../lib/cli/wait.ts";
 import { type FakeApi, type Handler, runRecord, startFakeApi } from "./fake-api.ts";
 
 vi.setConfig({ testTimeout: 20_000 });
@@ -76,6 +76,25 @@ describe("issue 12.1: a rotation's rate and ETA", () => {
       "0.5 devices/s · ETA 12.0s",
     );
     expect(rateLine(first, { at: 20_000, done: 1000 }, 1000)).toBe("100 devices/s");
+  });
+});
+
+describe("issue 12: --wait polls sooner when a rotation's end is near", () => {
+  it("keeps the usual delay far from the end, waits about the time left near it, 200 ms once every device ended", () => {
+    const first = { at: 0, done: 0 };
+    // 10 devices/s, 500 left: 50 s away.
+    expect(nextPollDelay(1_000, first, { at: 10_000, done: 100 }, 600)).toBe(1_000);
+    // 10 devices/s, 4 left: 400 ms away.
+    expect(nextPollDelay(1_000, first, { at: 10_000, done: 100 }, 104)).toBe(400);
+    // 1 left at 10 devices/s: never below 200 ms.
+    expect(nextPollDelay(1_000, first, { at: 10_000, done: 100 }, 101)).toBe(200);
+    // Every device ended: only the run's last states are left.
+    expect(nextPollDelay(1_000, first, { at: 10_000, done: 104 }, 104)).toBe(200);
+    // The first polls are quicker than that already; no rate yet, or no fan-out, changes nothing.
+    expect(nextPollDelay(150, first, { at: 10_000, done: 104 }, 104)).toBe(150);
+    expect(nextPollDelay(1_000, undefined, { at: 10_000, done: 10 }, 104)).toBe(1_000);
+    expect(nextPollDelay(1_000, first, { at: 10_000, done: 0 }, 104)).toBe(1_000);
+    expect(nextPollDelay(1_000, first, { at: 10_000, done: 0 }, 0)).toBe(1_000);
   });
 });
 
