@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { enableCompileCache } from "node:module";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 /**
  * Node keeps what it compiled of keyheal's modules on disk, checked against each file's contents,
@@ -19,12 +19,11 @@ import { join } from "node:path";
  */
 function cacheCompiledModules(): void {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  let dir = base;
+  const dir = join(base, "keyheal", "compile-cache");
   try {
-    for (const part of ["", "keyheal", "compile-cache"]) {
-      dir = part ? join(dir, part) : dir;
+    for (const level of [base, dirname(dir), dir]) {
       try {
-        mkdirSync(dir, { mode: 0o700 });
+        mkdirSync(level, { mode: 0o700 });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") return;
       }

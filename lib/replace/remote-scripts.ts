@@ -102,7 +102,7 @@ kh_read() {
   kh_safe || return
   [ -e "$f" ] || return ${EXIT.ABSENT}
   kh_n=$(ls -ldn -- "$f") || return ${EXIT.WRITE_FAILED}
-  set -- $kh_n
+  set -f; set -- $kh_n; set +f
   if [ $(($5)) -gt "$kh_max" ]; then echo "$f has $5 bytes" >&2; return ${EXIT.TOO_LARGE}; fi
   printf '%s\\n' "$1"
   cat -- "$f" || return ${EXIT.WRITE_FAILED}
@@ -127,10 +127,9 @@ kh_write() {
   { set -C; command : > "$t"; } 2>/dev/null; kh_s=$?; set +C; umask 077
   [ "$kh_s" = 0 ] || return ${EXIT.WRITE_FAILED}
   kh_fail() { rm -f -- "$t"; return "\${1:-${EXIT.WRITE_FAILED}}"; }
-  if [ -z "$kh_central" ]; then :
-  elif [ -f "$f" ]; then
+  if [ -n "$kh_central" ] && [ -f "$f" ]; then
     cp -p -- "$f" "$t" 2>/dev/null || cp -- "$f" "$t" || { kh_fail; return; }
-  else
+  elif [ -n "$kh_central" ]; then
     chmod 644 "$t" || { kh_fail; return; }
   fi
   if command -v kh_input >/dev/null 2>&1; then kh_input > "$t"; else cat > "$t"; fi || { kh_fail; return; }

@@ -99,10 +99,18 @@ export class DynamoKeyStore extends DynamoTable implements KeyStore {
    * @throws {KeyGenerationConflictError} another rotation took generation N+1 first; the secret
    * written for this key is deleted again.
    */
-  async add(key: KeyPair): Promise<KeyGenerationRecord> {
+  add(key: KeyPair): Promise<KeyGenerationRecord> {
+    return this.changing(() => this.addGeneration(key));
+  }
+
+  /**
+   * A write to the generations: the loaded list is dropped before it, and again after it, since a
+   * load that began meanwhile may have read the table as it was.
+   */
+  private async changing<T>(write: () => Promise<T>): Promise<T> {
+    this.loaded = undefined;
     try {
-      this.loaded = undefined;
-      return await this.addGeneration(key);
+      return await write();
     } finally {
       this.loaded = undefined;
     }
@@ -156,13 +164,8 @@ export class DynamoKeyStore extends DynamoTable implements KeyStore {
    * @throws {CurrentKeyRetireError} the generation is the current key.
    * @throws {NotFoundError} no such generation.
    */
-  async retire(generation: number): Promise<void> {
-    try {
-      this.loaded = undefined;
-      await this.retireGeneration(generation);
-    } finally {
-      this.loaded = undefined;
-    }
+  retire(generation: number): Promise<void> {
+    return this.changing(() => this.retireGeneration(generation));
   }
 
   private async retireGeneration(generation: number): Promise<void> {
